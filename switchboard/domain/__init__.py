@@ -1,0 +1,1 @@
+"""The vocabulary of Switchboard: configuration, commands and events."""
