@@ -52,7 +52,8 @@ def check_levels(skills: Mapping[str, int], where: str) -> Mapping[str, int]:
     for name, level in skills.items():
         _check_id(name, f"{where}")
         if isinstance(level, bool) or not isinstance(level, int):
-            raise ConfigError(f"level must be a whole number, got {level!r}", field=f"{where}.{name}")
+            raise ConfigError(f"level must be a whole number, got {level!r}",
+                              field=f"{where}.{name}")
         if not MIN_LEVEL <= level <= MAX_LEVEL:
             raise ConfigError(
                 f"proficiency must be between {MIN_LEVEL} and {MAX_LEVEL}, got {level}",
@@ -295,7 +296,8 @@ class RoutingConfig:
                 self.check_skills(step.skills, f"{where}.steps[{i}].skills")
             for a in step.add_agents:
                 if a not in agent_ids:
-                    raise ConfigError(f"unknown agent {a!r}", field=f"{where}.steps[{i}].add_agents")
+                    raise ConfigError(f"unknown agent {a!r}",
+                                      field=f"{where}.steps[{i}].add_agents")
             for other in step.add_queues:
                 if other not in queue_ids:
                     raise ConfigError(f"unknown queue {other!r}",
