@@ -741,8 +741,13 @@ class Engine:
             self._close(it)
             return
         self._sync(agent, now, "ended")
-        if until is not None and until <= now:
-            self._finish_wrapup(agent, it.id, now, None, None, timed_out=False)
+        self._wrapup_if_none(agent, it.id, now)
+
+    def _wrapup_if_none(self, agent: Agent, iid: str, now: float) -> None:
+        """A queue with no wrap-up time: the wrap-up ends as it starts."""
+        entry = agent.wrapups.get(iid)
+        if entry is not None and entry[2] <= now:
+            self._finish_wrapup(agent, iid, now, None, None, timed_out=False)
 
     def _start_wrapup(self, it: Interaction, agent: Agent, now: float) -> float:
         q = self._queue_of(it)
@@ -923,6 +928,7 @@ class Engine:
             self._arm_queue_timers(it, target_q, now)
         self._sync(agent, now, "transferred")
         self._try_offer(it, now)
+        self._wrapup_if_none(agent, it.id, now)
         self._serve(agent, now)
 
     def _complete_transfer(self, cmd: c.CompleteTransfer, now: float) -> None:
@@ -940,6 +946,7 @@ class Engine:
         self._start_wrapup(it, old, now)
         it.agent_id = target
         self._sync(old, now, "transferred")
+        self._wrapup_if_none(old, it.id, now)
 
     def _cancel_transfer(self, cmd: c.CancelTransfer, now: float) -> None:
         it = self._get(cmd.interaction_id)
