@@ -18,8 +18,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Switchboard: contact-center routing, reports, staffing and simulation."""
+    # A callback keeps `switchboard <command>` a group even while only one command is registered.
+
+
 # (command name, module under switchboard.commands, function in it)
 COMMANDS: list[tuple[str, str, str]] = [
+    ("erlang", "erlang", "erlang"),
 ]
 
 
