@@ -439,6 +439,8 @@ class Engine:
         if it.state is not S.QUEUED or it.pool is None or it.due_at is not None:
             return
         pool = it.pool
+        if pool.waiting_list(it.channel)[0] is not it:
+            return  # a higher-ranked contact waits: free agents go to it first
         idx = self._free_index(pool, it.channel)
         if pool.strategy is Strategy.RING_ALL:
             targets = list(idx.members())
@@ -506,20 +508,29 @@ class Engine:
         agent.offers.pop(it.id, None)
         return agent
 
-    def _end_offer(self, it: Interaction, res: Reservation, now: float, how: OfferEnd) -> None:
-        """An offer ended unanswered: RNA, rejected or withdrawn. The contact goes
-        back to its place in line (its sort key never changed)."""
+    def _withdraw(self, it: Interaction, res: Reservation, now: float) -> Agent:
+        """Cancel an offer (another agent answered, the customer left); the caller
+        serves the freed agent once the contact's own change is complete."""
         agent = self._drop_offer(it, res)
-        fields = dict(at=now, interaction_id=it.id, agent_id=agent.id, queue_id=res.queue_id,
-                      reservation_id=res.id, ring_s=now - res.offered_at)
-        if how is OfferEnd.TIMEOUT:
-            self._emit(e.OfferTimedOut(**fields))  # type: ignore[arg-type]
-        elif how is OfferEnd.REJECTED:
-            self._emit(e.OfferRejected(**fields))  # type: ignore[arg-type]
+        self._emit(e.OfferWithdrawn(at=now, interaction_id=it.id, agent_id=agent.id,
+                                    queue_id=res.queue_id, reservation_id=res.id,
+                                    ring_s=now - res.offered_at))
+        self._sync(agent, now, "withdrawn")
+        return agent
+
+    def _end_offer(self, it: Interaction, res: Reservation, now: float, how: OfferEnd) -> None:
+        """An offer ended unanswered: RNA, rejected, or withdrawn from an agent who
+        stopped being ready. The contact goes back to its place in line (its sort
+        key never changed) and is offered to the next agent."""
+        if how is OfferEnd.WITHDRAWN:
+            agent = self._withdraw(it, res, now)
         else:
-            self._emit(e.OfferWithdrawn(**fields))  # type: ignore[arg-type]
-        consult = it.consult_agent == agent.id
-        if consult:
+            agent = self._drop_offer(it, res)
+            event = e.OfferTimedOut if how is OfferEnd.TIMEOUT else e.OfferRejected
+            self._emit(event(at=now, interaction_id=it.id, agent_id=agent.id,
+                             queue_id=res.queue_id, reservation_id=res.id,
+                             ring_s=now - res.offered_at))
+        if it.consult_agent == agent.id:
             it.consult_agent = None
             self._emit(e.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
                                            queue_id=it.queue_id, to_agent=agent.id))
@@ -530,14 +541,13 @@ class Engine:
             if limit and agent.misses >= limit and agent.status is AgentStatus.READY:
                 self._change_status(agent, AgentStatus.NOT_READY, self.config.miss_reason,
                                     now, "auto_not_ready")
-        self._sync(agent, now, how.value if how is not OfferEnd.WITHDRAWN else "withdrawn")
+        if how is not OfferEnd.WITHDRAWN:
+            self._sync(agent, now, how.value)
         if it.state is S.OFFERED and not it.offers:
             it.state = step(INTERACTION_TABLE, it.state, Act.OFFER_END, f"interaction {it.id}")
             self._place(it, now)
-            if how is not OfferEnd.WITHDRAWN:
-                self._try_offer(it, now, skip=agent.id)
-        if how is not OfferEnd.WITHDRAWN or not consult:
-            self._serve(agent, now)
+            self._try_offer(it, now, skip=agent.id)
+        self._serve(agent, now)
 
     # ------------------------------------------------------------------ contacts
     def _arrive(self, cmd: c.Arrive, now: float) -> None:
@@ -681,12 +691,7 @@ class Engine:
         pos = self.position(it.id) or 0
         ringing: list[Agent] = []
         for res in list(it.offers.values()):
-            agent = self._drop_offer(it, res)
-            self._emit(e.OfferWithdrawn(at=now, interaction_id=it.id, agent_id=agent.id,
-                                        queue_id=res.queue_id, reservation_id=res.id,
-                                        ring_s=now - res.offered_at))
-            self._sync(agent, now, "withdrawn")
-            ringing.append(agent)
+            ringing.append(self._withdraw(it, res, now))
         self._unplace(it)
         start = it.sort_key[1] if it.first_enqueued_at is not None else now
         it.state = S.ABANDONED
@@ -818,8 +823,6 @@ class Engine:
             return
         step(INTERACTION_TABLE, it.state, Act.ANSWER, f"interaction {it.id}")
         self._drop_offer(it, res)
-        for other in list(it.offers.values()):
-            self._end_offer(it, other, now, OfferEnd.WITHDRAWN)
         it.state = S.CONNECTED
         it.agent_id = agent.id
         it.answered_at = now
@@ -837,6 +840,9 @@ class Engine:
                               queue_id=it.queue_id, reservation_id=res.id,
                               wait_s=now - start, ring_s=now - res.offered_at))
         self._sync(agent, now, "answered")
+        others = [self._withdraw(it, o, now) for o in list(it.offers.values())]
+        for other in others:
+            self._serve(other, now)
 
     def _reject(self, cmd: c.Reject, now: float) -> None:
         it = self._get(cmd.interaction_id)
