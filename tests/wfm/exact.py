@@ -59,8 +59,8 @@ def erlang_a_chain(
     """
     mu, theta = 1.0 / aht, 1.0 / patience
     top = n + extra
-    j = np.arange(1, top + 1)
-    death = np.minimum(j, n) * mu + np.maximum(j - n, 0) * theta
+    level = np.arange(1, top + 1)
+    death = np.minimum(level, n) * mu + np.maximum(level - n, 0) * theta
     log_p = np.concatenate(([0.0], np.cumsum(math.log(lam) - np.log(death))))
     p = np.exp(log_p - log_p.max())
     p /= p.sum()
