@@ -332,7 +332,7 @@ class Engine:
         idx = pool.free.get(channel)
         if idx is None:
             idx = pool.free_index(channel)
-            for aid in pool.members_set:
+            for aid in sorted(pool.members_set):  # sorted: the same order in every process
                 agent = self._agents[aid]
                 if agent.can_take(channel, self.config.exclusive_channels):
                     self._index(agent, pool, channel)
