@@ -14,6 +14,7 @@ from switchboard.wfm.erlang import (
     erlang_c_metrics,
     log_erlang_b,
 )
+from switchboard.wfm.rounding import scheduled_agents
 from switchboard.wfm.staffing import (
     ERLANG_A,
     ERLANG_C,
@@ -22,7 +23,6 @@ from switchboard.wfm.staffing import (
     Targets,
     evaluate,
     evaluate_plan,
-    scheduled_agents,
     staff,
     staff_plan,
 )

@@ -212,24 +212,51 @@ def _log_a_series(x: float, z: float) -> float:
             return math.log(total)
 
 
-def _answered_wait(x: float, y: float, theta: float, log_q: float) -> float:
-    """E[W; answered] of Erlang A: the mean wait times the answered indicator.
+# Cells (contacts x queue positions) summed at once by the vectorised ASA series.
+_CELLS = 2_000_000
+
+
+def _answered_wait(
+    x: FloatArray, y: FloatArray, theta: FloatArray, log_q: FloatArray
+) -> FloatArray:
+    """E[W; answered] of Erlang A per element: the mean wait times the answered indicator.
 
     A contact arriving with k others waiting ahead (probability pi_{n+k} /
     total = q w_k, w_k = prod_{i<=k} y / (x+i)) moves ahead at rate
     theta (x + j) with j ahead and abandons at rate theta, so it is answered
     with probability x / (x + k + 1) and, given that, waits
     sum_{j=0}^{k} 1 / (theta (x + j + 1)). The terms peak near k = y - x and
-    fall like exp(-m^2 / 2y) beyond; the sum is cut 12 standard deviations out.
+    fall like exp(-m^2 / 2y) beyond; the sum runs 12 standard deviations past
+    the peak. Elements are summed in blocks of similar length.
     """
-    peak = max(0.0, math.ceil(y - x))
-    count = int(peak + 12.0 * math.sqrt(y) + 60.0)
-    k = np.arange(count + 1, dtype=np.float64)
-    log_w = np.concatenate(([0.0], np.cumsum(np.log(y) - np.log(x + k[1:]))))
-    harmonic = np.cumsum(1.0 / (x + k + 1.0))
-    log_terms = log_w + np.log(x / (x + k + 1.0)) + np.log(harmonic)
-    top = float(log_terms.max())
-    return math.exp(log_q + top + math.log(float(np.exp(log_terms - top).sum()))) / theta
+    counts = (np.maximum(0.0, np.ceil(y - x)) + 12.0 * np.sqrt(y) + 60.0).astype(np.int64)
+    out = np.empty(x.shape, dtype=np.float64)
+    order = np.argsort(counts, kind="stable")
+    start = 0
+    while start < order.size:
+        stop = start + 1
+        while stop < order.size and (stop - start + 1) * counts[order[stop]] <= _CELLS:
+            stop += 1
+        rows = order[start:stop]
+        out[rows] = _answered_wait_block(
+            x[rows], y[rows], theta[rows], log_q[rows], int(counts[order[stop - 1]])
+        )
+        start = stop
+    return out
+
+
+def _answered_wait_block(
+    x: FloatArray, y: FloatArray, theta: FloatArray, log_q: FloatArray, count: int
+) -> FloatArray:
+    xs = x[:, None]
+    k = np.arange(count + 1, dtype=np.float64)[None, :]
+    steps = np.log(y)[:, None] - np.log(xs + k[:, 1:])
+    log_w = np.concatenate((np.zeros((x.size, 1)), np.cumsum(steps, axis=1)), axis=1)
+    harmonic = np.cumsum(1.0 / (xs + k + 1.0), axis=1)
+    log_terms = log_w + np.log(xs / (xs + k + 1.0)) + np.log(harmonic)
+    top = log_terms.max(axis=1)
+    total = np.log(np.exp(log_terms - top[:, None]).sum(axis=1))
+    return _arr(np.exp(log_q + top + total) / theta)
 
 
 def erlang_a_metrics(
@@ -289,15 +316,12 @@ def erlang_a_metrics(
             sl[live] = np.minimum(sl_live, 1.0 - pab)
             occupancy[live] = np.minimum(as_ * (1.0 - pab) / ns, 1.0)
             if with_asa:
-                log_q = log_pw - log_a  # log of pi_n / total
-                theta = 1.0 / ps
                 answered = 1.0 - pab
-                asa[live] = [
-                    _answered_wait(float(xi), float(yi), float(th), float(lq)) / float(ans)
-                    if ans > 0
-                    else math.nan
-                    for xi, yi, th, lq, ans in zip(x, y, theta, log_q, answered, strict=True)
-                ]
+                some = answered > 0
+                waits = _answered_wait(x[some], y[some], 1.0 / ps[some], (log_pw - log_a)[some])
+                asa_live = np.full(x.shape, np.nan)
+                asa_live[some] = waits / answered[some]
+                asa[live] = asa_live
     return QueueFigures(
         p_wait=p_wait,
         service_level=np.clip(sl, 0.0, 1.0),

@@ -11,10 +11,8 @@ whole n such that every target given holds:
 - and, for Erlang C, n > a (a stable queue).
 
 Each figure is monotone in n, so a vectorised galloping-then-bisection search
-finds the boundary. Then scheduled agents = ceil(n / (1 - shrinkage)), in
-integer arithmetic on the decimal value of the shrinkage (7 agents at 30% is
-10, not the 11 that 7 / 0.7 = 10.000000000000002 gives in floating point).
-The occupancy bound n >= a / max_occupancy is made exact the same way.
+finds the boundary. Scheduled agents and the occupancy bound are computed
+exactly on decimal inputs (:mod:`switchboard.wfm.rounding`).
 """
 
 from __future__ import annotations
@@ -22,8 +20,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -36,42 +32,31 @@ from switchboard.wfm.erlang import (
     erlang_a_metrics,
     erlang_c_metrics,
 )
+from switchboard.wfm.rounding import (
+    Number,
+    check_shrinkage,
+    finite,
+    min_agents_for_occupancy,
+    scheduled_array,
+)
 
 IntArray = NDArray[np.int64]
-Number = int | float | str | Decimal | Fraction
 
 ERLANG_C = "erlang_c"
 ERLANG_A = "erlang_a"
 
 
-def decimal_fraction(value: Number, field: str) -> Fraction:
-    """The exact value of a decimal input: a float counts as the decimal it prints as."""
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
-    except (TypeError, ValueError, ZeroDivisionError):
-        raise ValidationError(f"must be a number, got {value!r}", field=field) from None
-    return exact
-
-
-def _finite(value: float, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(f"must be a finite number, got {value!r}", field=field)
-    return float(value)
-
-
 def _fraction_in(value: float | None, field: str, *, low: float, high: float, top: bool) -> None:
     if value is None:
         return
-    v = _finite(value, field)
+    v = finite(value, field)
     if not (low < v < high or (top and v == high)):
         bound = f"<= {high:g}" if top else f"< {high:g}"
         raise ValidationError(f"must be > {low:g} and {bound}, got {value!r}", field=field)
 
 
 def _check_threshold(threshold_s: float) -> None:
-    if _finite(threshold_s, "sl_threshold_s") < 0:
+    if finite(threshold_s, "sl_threshold_s") < 0:
         raise ValidationError(f"must be >= 0 seconds, got {threshold_s!r}", field="sl_threshold_s")
 
 
@@ -94,7 +79,7 @@ class Targets:
         _fraction_in(self.abandon_target, "abandon_target", low=0.0, high=1.0, top=False)
         _fraction_in(self.max_occupancy, "max_occupancy", low=0.0, high=1.0, top=True)
         _check_threshold(self.sl_threshold_s)
-        if self.asa_target_s is not None and _finite(self.asa_target_s, "asa_target_s") <= 0:
+        if self.asa_target_s is not None and finite(self.asa_target_s, "asa_target_s") <= 0:
             raise ValidationError(
                 f"must be > 0 seconds, got {self.asa_target_s!r}", field="asa_target_s"
             )
@@ -108,44 +93,6 @@ class Targets:
                 "give at least one target (service level, ASA, abandonment or occupancy)",
                 field="sl_target",
             )
-
-
-def check_shrinkage(shrinkage: Number) -> Fraction:
-    """Validate a shrinkage (0 <= s < 1); return its exact decimal value."""
-    s = decimal_fraction(shrinkage, "shrinkage")
-    if not 0 <= s < 1:
-        raise ValidationError(f"must be >= 0 and < 1, got {shrinkage!r}", field="shrinkage")
-    return s
-
-
-def scheduled_agents(agents: int, shrinkage: Number) -> int:
-    """ceil(agents / (1 - shrinkage)) computed exactly on the decimal shrinkage."""
-    if isinstance(agents, bool) or not isinstance(agents, int | np.integer) or agents < 0:
-        raise ValidationError(f"must be a whole number >= 0, got {agents!r}", field="agents")
-    s = check_shrinkage(shrinkage)
-    keep = 1 - s
-    return -(-int(agents) * keep.denominator // keep.numerator)
-
-
-def _min_agents_for_occupancy(
-    volume: FloatArray, aht: FloatArray, period_s: float, max_occupancy: float
-) -> IntArray:
-    """Smallest n with volume x AHT / period / n <= max_occupancy, exact at integer ties."""
-    q = volume * aht / (period_s * max_occupancy)
-    n = np.ceil(q)
-    near = np.flatnonzero(np.abs(q - np.round(q)) <= 1e-9 * np.maximum(q, 1.0))
-    if near.size:
-        denom = decimal_fraction(period_s, "period_s") * decimal_fraction(
-            max_occupancy, "max_occupancy"
-        )
-        for i in near:
-            exact = (
-                decimal_fraction(float(volume[i]), "volume")
-                * decimal_fraction(float(aht[i]), "aht_s")
-                / denom
-            )
-            n[i] = math.ceil(exact)
-    return n.astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,9 +198,9 @@ def _plan(volume: ArrayLike, aht_s: ArrayLike, period_s: float, patience_s: floa
             f"must be a number of seconds > 0, got {float(aht[bad[0]])!r}",
             field=_at("aht_s", vol, bad),
         )
-    if _finite(period_s, "period_s") <= 0:
+    if finite(period_s, "period_s") <= 0:
         raise ValidationError(f"must be > 0 seconds, got {period_s!r}", field="period_s")
-    if patience_s is not None and _finite(patience_s, "patience_s") <= 0:
+    if patience_s is not None and finite(patience_s, "patience_s") <= 0:
         raise ValidationError(f"must be > 0 seconds, got {patience_s!r}", field="patience_s")
     traffic = vol * aht / float(period_s)
     return _Plan(
@@ -263,13 +210,6 @@ def _plan(volume: ArrayLike, aht_s: ArrayLike, period_s: float, patience_s: floa
 
 def _at(name: str, vol: FloatArray, bad: NDArray[np.intp]) -> str:
     return name if vol.size == 1 else f"{name}[{int(bad[0])}]"
-
-
-def _scheduled(agents: IntArray, shrinkage: Number) -> IntArray:
-    s = check_shrinkage(shrinkage)
-    keep = 1 - s
-    num, den = keep.denominator, keep.numerator
-    return np.array([-(-int(n) * num // den) for n in agents], dtype=np.int64)
 
 
 def _search(
@@ -330,7 +270,7 @@ def staff_plan(
             lo = np.floor(a_open).astype(np.int64)  # n <= a is unstable
         n_occ = np.zeros(open_.size, dtype=np.int64)
         if targets.max_occupancy is not None:
-            n_occ = _min_agents_for_occupancy(
+            n_occ = min_agents_for_occupancy(
                 plan.volume[open_], plan.aht[open_], plan.period_s, targets.max_occupancy
             )
             if plan.patience_s is None:
@@ -389,7 +329,7 @@ def _result(plan: _Plan, agents: IntArray, threshold_s: float, shrinkage: Number
         model=plan.model,
         traffic_erlangs=plan.traffic,
         agents=agents,
-        scheduled_agents=_scheduled(agents, shrinkage),
+        scheduled_agents=scheduled_array(agents, shrinkage),
         figures=figures,
     )
 
@@ -404,7 +344,7 @@ def staff(
     patience_s: float | None = None,
 ) -> Staffing:
     """Fewest agents for one interval; see :func:`staff_plan`."""
-    _finite(volume, "volume")
+    finite(volume, "volume")
     return staff_plan(
         volume,
         aht_s,
@@ -426,7 +366,7 @@ def evaluate(
     patience_s: float | None = None,
 ) -> Staffing:
     """The figures ``agents`` achieve for one interval; see :func:`evaluate_plan`."""
-    _finite(volume, "volume")
+    finite(volume, "volume")
     if isinstance(agents, bool) or not isinstance(agents, int) or agents < 0:
         raise ValidationError(f"must be a whole number >= 0, got {agents!r}", field="agents")
     return evaluate_plan(
