@@ -168,7 +168,11 @@ def _event_file(path: Path | None) -> Iterator[Callable[[list[Event]], None] | N
     fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
     ok = False
     try:
-        yield lambda events: fh.write(events_to_jsonl(events)) and None
+
+        def write(events: list[Event]) -> None:
+            fh.write(events_to_jsonl(events))
+
+        yield write
         fh.close()
         os.replace(tmp, path)
         ok = True

@@ -30,6 +30,7 @@ from switchboard.acd.engine import Engine
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.enums import AgentStatus
+from switchboard.domain.errors import InvalidTransition
 from switchboard.domain.model import RoutingConfig
 from switchboard.sim.kpis import Collector, DayTally
 from switchboard.sim.model import Scenario
@@ -187,8 +188,12 @@ class _Day:
         if action == _CALLBACK:
             if a not in self.waiting:
                 return []
+            try:
+                events = handle(c.RequestCallback(interaction_id=a), at)  # type: ignore[arg-type]
+            except InvalidTransition:
+                return []  # an agent is already ringing: the customer stays on the line
             self.waiting.discard(a)
-            return handle(c.RequestCallback(interaction_id=a), at)
+            return events
         if action == _REFUSED:
             return handle(c.Hangup(interaction_id=a, by="system"), at)  # type: ignore[arg-type]
         if action == _WINDOW_END:
