@@ -339,8 +339,7 @@ class Engine:
         return idx
 
     def _free_channels(self, agent: Agent) -> dict[Channel, bool]:
-        excl = self.config.exclusive_channels
-        return {ch: agent.can_take(ch, excl) for ch in Channel}
+        return agent.free_channels(self.config.exclusive_channels)
 
     def _index(self, agent: Agent, pool: Pool, ch: Channel) -> None:
         key = KEY_FUNCTIONS[pool.strategy](agent, pool, self.now)

@@ -26,6 +26,8 @@ from switchboard.domain.enums import (
 )
 from switchboard.domain.model import AgentConfig, Customer
 
+CHANNELS = tuple(Channel)
+
 
 @dataclass(slots=True)
 class Reservation:
@@ -170,6 +172,18 @@ class Agent:
         if any(load.get(ch) for ch in exclusive) or channel in exclusive:
             return False
         return load.get(channel, 0) < cap
+
+    def free_channels(self, exclusive: frozenset[Channel]) -> dict[Channel, bool]:
+        """:meth:`can_take` for every channel at once, counting the load once."""
+        if self.status is not AgentStatus.READY:
+            return dict.fromkeys(CHANNELS, False)
+        cap = self.config.capacity
+        if not (self.contacts or self.wrapups or self.offers):
+            return {ch: cap.get(ch, 0) > 0 for ch in CHANNELS}
+        load = self.load()
+        if any(load.get(ch) for ch in exclusive):
+            return dict.fromkeys(CHANNELS, False)
+        return {ch: ch not in exclusive and load.get(ch, 0) < cap.get(ch, 0) for ch in CHANNELS}
 
     def state(self) -> AgentState:
         return derive_agent_state(
