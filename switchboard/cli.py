@@ -27,6 +27,7 @@ def _root() -> None:
 
 # (command name, module under switchboard.commands, function in it)
 COMMANDS: list[tuple[str, str, str]] = [
+    ("demo", "demo", "demo"),
     ("erlang", "erlang", "erlang"),
     ("simulate", "simulate", "simulate"),
 ]
