@@ -248,15 +248,29 @@ def _answered_wait(
 def _answered_wait_block(
     x: FloatArray, y: FloatArray, theta: FloatArray, log_q: FloatArray, count: int
 ) -> FloatArray:
+    # Sums k = 0..count for every row, in slices of at most _CELLS cells, carrying
+    # log w_k, the harmonic sum and a running log-sum-exp across slices.
     xs = x[:, None]
-    k = np.arange(count + 1, dtype=np.float64)[None, :]
-    steps = np.log(y)[:, None] - np.log(xs + k[:, 1:])
-    log_w = np.concatenate((np.zeros((x.size, 1)), np.cumsum(steps, axis=1)), axis=1)
-    harmonic = np.cumsum(1.0 / (xs + k + 1.0), axis=1)
-    log_terms = log_w + np.log(xs / (xs + k + 1.0)) + np.log(harmonic)
-    top = log_terms.max(axis=1)
-    total = np.log(np.exp(log_terms - top[:, None]).sum(axis=1))
-    return _arr(np.exp(log_q + top + total) / theta)
+    log_y = np.log(y)[:, None]
+    width = max(1, _CELLS // x.size)
+    log_w_prev = np.full((x.size, 1), -np.inf)  # log w_{k-1}; w_0 = 1 is set below
+    harm_prev = np.zeros((x.size, 1))
+    acc = np.full(x.size, -np.inf)
+    for first in range(0, count + 1, width):
+        k = np.arange(first, min(count + 1, first + width), dtype=np.float64)[None, :]
+        steps = log_y - np.log(xs + k)
+        if first == 0:
+            steps[:, 0] = 0.0
+            log_w_prev = np.zeros((x.size, 1))
+        log_w = log_w_prev + np.cumsum(steps, axis=1)
+        harmonic = harm_prev + np.cumsum(1.0 / (xs + k + 1.0), axis=1)
+        log_terms = log_w + np.log(xs / (xs + k + 1.0)) + np.log(harmonic)
+        top = log_terms.max(axis=1)
+        part = top + np.log(np.exp(log_terms - top[:, None]).sum(axis=1))
+        acc = np.logaddexp(acc, part)
+        log_w_prev = log_w[:, -1:]
+        harm_prev = harmonic[:, -1:]
+    return _arr(np.exp(log_q + acc) / theta)
 
 
 def erlang_a_metrics(

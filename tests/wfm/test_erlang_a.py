@@ -95,3 +95,13 @@ def test_service_level_never_exceeds_the_answered_share() -> None:
     figs = erlang_a_metrics(n, 20.0, 180.0, 15.0, 300.0)
     assert figs.p_abandon is not None
     assert np.all(figs.service_level <= 1.0 - figs.p_abandon + 1e-15)
+
+
+def test_asa_series_gives_the_same_answer_in_small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    import switchboard.wfm.erlang as erlang
+
+    n = np.array([5, 12, 30, 400])
+    whole = erlang_a_metrics(n, [10.0, 10.0, 10.0, 390.0], 180.0, 300.0, 20.0).asa_s
+    monkeypatch.setattr(erlang, "_CELLS", 7)
+    sliced = erlang_a_metrics(n, [10.0, 10.0, 10.0, 390.0], 180.0, 300.0, 20.0).asa_s
+    assert np.allclose(whole, sliced, rtol=1e-12, atol=0)
