@@ -24,11 +24,11 @@ from rich.table import Table
 
 from switchboard.domain.errors import SwitchboardError, ValidationError
 from switchboard.wfm.plan import infer_period_s, parse_intervals_csv
+from switchboard.wfm.rounding import check_shrinkage
 from switchboard.wfm.staffing import (
     PlanResult,
     Staffing,
     Targets,
-    check_shrinkage,
     evaluate,
     evaluate_plan,
     staff,
