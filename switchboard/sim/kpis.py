@@ -222,27 +222,32 @@ def figures(t: DayTally, threshold_s: float, formula: str) -> dict[str, Any]:
     }
 
 
-def t_quantile_975(df: int) -> float:
-    """The 0.975 quantile of Student's t with ``df`` degrees of freedom."""
+def t_quantile(p: float, df: int) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom."""
     from scipy.stats import t as student_t  # imported only for multi-day runs
 
-    return float(student_t.ppf(0.975, df))
+    return float(student_t.ppf(p, df))
 
 
-def ci95(per_day: Sequence[dict[str, Any]]) -> dict[str, list[float] | None]:
-    """Student-t 95% interval of the mean across days, for each numeric figure:
-    mean ± t(0.975, d-1) s / sqrt(d), over the days where it is defined.
-    ``None`` where fewer than two days have a value."""
+def interval(values: Sequence[float], level: float = 0.95) -> list[float] | None:
+    """Student-t interval of the mean: mean ± t((1+level)/2, n-1) s / sqrt(n);
+    ``None`` with fewer than two values."""
+    n = len(values)
+    if n < 2:
+        return None
+    mean = math.fsum(values) / n
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    half = t_quantile((1.0 + level) / 2.0, n - 1) * sd / math.sqrt(n)
+    return [mean - half, mean + half]
+
+
+def ci95(per_day: Sequence[dict[str, Any]], level: float = 0.95) -> dict[str, list[float] | None]:
+    """The Student-t 95% interval (or ``level``) of the mean across days, for
+    each numeric figure, over the days where it is defined; ``None`` where
+    fewer than two days have a value."""
     out: dict[str, list[float] | None] = {}
     for key in EXPORT_KEYS:
         vals = [float(d[key]) for d in per_day
                 if isinstance(d.get(key), int | float) and not isinstance(d.get(key), bool)]
-        if key in ("sl_threshold_s", "sl_formula") or len(vals) < 2:
-            out[key] = None
-            continue
-        n = len(vals)
-        mean = math.fsum(vals) / n
-        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in vals) / (n - 1))
-        half = t_quantile_975(n - 1) * sd / math.sqrt(n)
-        out[key] = [mean - half, mean + half]
+        out[key] = None if key in ("sl_threshold_s", "sl_formula") else interval(vals, level)
     return out

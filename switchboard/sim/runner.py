@@ -189,7 +189,7 @@ class _Day:
             if a not in self.waiting:
                 return []
             try:
-                events = handle(c.RequestCallback(interaction_id=a), at)  # type: ignore[arg-type]
+                events = handle(c.RequestCallback(interaction_id=a), at)
             except InvalidTransition:
                 return []  # an agent is already ringing: the customer stays on the line
             self.waiting.discard(a)
