@@ -24,7 +24,7 @@ from switchboard.domain.model import (
     QueueConfig,
     RoutingConfig,
 )
-from switchboard.sim.cdr import CDR_FIELDS, CdrRow, arrival_offsets, durations, parse_cdr
+from switchboard.sim.cdr import CDR_FIELDS, CdrError, CdrRow, arrival_offsets, durations, parse_cdr
 from switchboard.sim.dists import Constant, Distribution, Empirical, Exponential, LogNormal
 from switchboard.sim.model import (
     DEFAULT_START,
@@ -169,6 +169,8 @@ class _Parser:
         """Run a domain constructor; turn its error into one naming the line."""
         try:
             return build()
+        except (ScenarioError, CdrError):
+            raise
         except ValidationError as exc:
             raise self.doc.error(self._field(path, exc.field), exc.message) from None
 
@@ -238,7 +240,9 @@ class _Parser:
         q = dict(self.mapping(raw, path, QUEUE_KEYS))
         if "id" not in q:
             raise self.doc.error(path, "needs an id")
-        self.queue_index.setdefault(str(q["id"]), int(path[7:-1]))
+        if str(q["id"]) in self.queue_index:
+            raise self.doc.error(f"{path}.id", f"duplicate queue id {q['id']!r}")
+        self.queue_index[str(q["id"])] = int(path[7:-1])
         if "steps" in q:
             q["steps"] = tuple(self.step(s, f"{path}.steps[{j}]")
                                for j, s in enumerate(self.listing(q["steps"], f"{path}.steps")))
@@ -273,7 +277,10 @@ class _Parser:
         shifts = self.shifts(a.get("shifts"), f"{path}.shifts")
         out: list[AgentPlan] = []
         for aid in ids:
-            self.agent_index.setdefault(aid, index)
+            if aid in self.agent_index:
+                raise self.doc.error(f"{path}.{'group' if 'group' in a else 'id'}",
+                                     f"duplicate agent id {aid!r}")
+            self.agent_index[aid] = index
             out.append(AgentPlan(self.agent_config(aid, a, path), shifts))
         return out
 
@@ -364,7 +371,7 @@ class _Parser:
 
     def dist(self, raw: Any, path: str) -> Distribution:
         if isinstance(raw, int | float) and not isinstance(raw, bool):
-            return self.wrap(path, lambda: Exponential(float(raw)))
+            return Exponential(self.number(raw, path, strict=True))
         if not isinstance(raw, dict) or raw.get("dist") not in DIST_KEYS:
             raise self.doc.error(
                 f"{path}.dist" if isinstance(raw, dict) else path,
