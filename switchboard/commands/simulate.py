@@ -127,7 +127,8 @@ def _scenario(path: Path | None, rate: float | None, aht: float | None, agents: 
                 raise ValidationError("is required without a scenario file", field=name)
         assert rate is not None and aht is not None and agents is not None
         return single_queue(arrivals_per_hour=rate, aht_s=aht, agents=agents,
-                            patience_s=patience, hours=hours or 8.0, days=days or 1,
+                            patience_s=patience, hours=8.0 if hours is None else hours,
+                            days=1 if days is None else days,
                             seed=1 if seed is None else seed,
                             sl_threshold_s=20.0 if sl_threshold is None else sl_threshold,
                             sl_formula=sl_formula or "default")
