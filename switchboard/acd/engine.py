@@ -434,7 +434,10 @@ class Engine:
         return (personal, -weight, -eff, it.sort_key[1], it.seq)
 
     def _try_offer(self, it: Interaction, now: float, skip: str | None = None) -> None:
-        """Offer a waiting contact to the free agent its pool's strategy picks."""
+        """Offer a waiting contact to the free agent its pool's strategy picks,
+        other than ``skip`` (the agent who just missed or declined it: that agent
+        is served next, through :meth:`_serve`, and may get it back if it is still
+        the best contact it can take)."""
         if it.state is not S.QUEUED or it.pool is None or it.due_at is not None:
             return
         pool = it.pool
@@ -442,14 +445,12 @@ class Engine:
             return  # a higher-ranked contact waits: free agents go to it first
         idx = self._free_index(pool, it.channel)
         if pool.strategy is Strategy.RING_ALL:
-            targets = list(idx.members())
-            if skip in targets and len(targets) > 1:
-                targets.remove(skip)
+            targets = [a for a in idx.members() if a != skip]
             for aid in targets:
                 self._make_offer(it, self._agents[aid], now, ring_all=True)
             return
         aid = idx.pick(self.rng)
-        if aid is not None and aid == skip and len(idx) > 1:
+        if aid is not None and aid == skip:
             agent = self._agents[aid]
             key = agent.index_keys.get((pool.id, it.channel))
             idx.discard(aid)
