@@ -84,6 +84,7 @@ class Engine:
         self._pools: dict[tuple[str | None, PoolSpec, Strategy], Pool] = {}
         self._pool_list: list[Pool] = []
         self._main_pool: dict[str, Pool] = {}
+        self._stage_pools: dict[tuple[str, int, tuple[tuple[str, int], ...]], Pool] = {}
         self._queued: dict[str, SortedKeyList[Interaction, Any]] = {}
         self._aht: dict[str, float] = {}
         self._last_agent: dict[str, str] = {}
@@ -169,10 +170,10 @@ class Engine:
         it = self._interactions.get(interaction_id)
         if it is None or it.state is not S.QUEUED or it.queue_id is None:
             return None
-        lst = self._queued[it.queue_id]
-        if it not in lst:
+        try:
+            return int(self._queued[it.queue_id].index(it)) + 1
+        except ValueError:
             return None
-        return int(lst.index(it)) + 1
 
     def ewt(self, interaction_id: str) -> float | None:
         """Expected wait from now, by position x recent handle time / agents."""
@@ -263,6 +264,7 @@ class Engine:
     # ------------------------------------------------------------------ pools
     def _add_queue(self, q: QueueConfig) -> None:
         self._queues[q.id] = q
+        self._stage_pools.clear()  # specs may name this queue (expansion to its agents)
         self._queued.setdefault(q.id, SortedKeyList(key=_sort_key))
         self._main_pool[q.id] = self._pool(q, self._spec(q, 0, {}))
 
@@ -358,6 +360,8 @@ class Engine:
     def _refresh(self, agent: Agent) -> None:
         """Put the agent in, or take it out of, the free index of each of its pools."""
         free = self._free_channels(agent)
+        if not agent.index_keys and not any(free.values()):
+            return  # not free anywhere, before or after: nothing to re-index
         for pool in agent.pools:
             self._refresh_in(agent, pool, free)
 
@@ -394,7 +398,10 @@ class Engine:
         else:
             stage = sum(1 for s in q.steps if s.after_s <= now - it.leg_enqueued_at)
             it.stage = stage
-            pool = self._pool(q, self._spec(q, stage, it.skills))
+            key = (q.id, stage, tuple(sorted(it.skills.items())) if it.skills else ())
+            pool = self._stage_pools.get(key)  # type: ignore[assignment]
+            if pool is None:
+                pool = self._stage_pools[key] = self._pool(q, self._spec(q, stage, it.skills))
             if stage < len(q.steps):
                 self._set_timer(it, "stage", it.leg_enqueued_at + q.steps[stage].after_s)
         it.pool = pool
@@ -405,12 +412,10 @@ class Engine:
     def _unplace(self, it: Interaction) -> None:
         if it.pool is not None:
             lst = it.pool.waiting.get(it.channel)
-            if lst is not None and it in lst:
-                lst.remove(it)
+            if lst is not None:
+                lst.discard(it)
         if it.queue_id is not None:
-            lst = self._queued[it.queue_id]
-            if it in lst:
-                lst.remove(it)
+            self._queued[it.queue_id].discard(it)
 
     def _sort_key_for(self, it: Interaction, q: QueueConfig | None, wait_start: float) -> None:
         self._seq += 1

@@ -29,7 +29,7 @@ from switchboard.domain.model import AgentConfig, Customer
 CHANNELS = tuple(Channel)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: the same contact, not an equal one
 class Reservation:
     """One offer of one contact to one agent."""
 
@@ -42,7 +42,7 @@ class Reservation:
     timer: int = 0  # token of its ring timer
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity: the same contact, not an equal one
 class Interaction:
     id: str
     channel: Channel

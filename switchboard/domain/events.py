@@ -34,8 +34,13 @@ from switchboard.domain.model import Customer
 EVENT_TYPES: dict[str, type[Event]] = {}
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value or {}))
+    if not value:
+        return _EMPTY
+    return MappingProxyType(dict(value))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +121,8 @@ def _require(value: Any, name: str) -> None:
 
 def _enum(event: Event, name: str, enum: type[Any]) -> None:
     value = getattr(event, name)
+    if value.__class__ is enum:
+        return
     try:
         object.__setattr__(event, name, enum(value))
     except ValueError:
@@ -487,6 +494,26 @@ class AgentUpdated(Event):
         _require(self.agent_id, "agent_id")
         object.__setattr__(self, "skills", _frozen_map(self.skills))
         object.__setattr__(self, "capacity", _frozen_map(self.capacity))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SurveyAnswered(Event):
+    """The customer answered a post-contact survey: ``csat`` (1 to 5) or
+    ``nps`` (0 to 10). Metrics attach it to the interaction's answered leg."""
+
+    kind: ClassVar[str] = "survey_answered"
+    survey: str = "csat"
+    score: int = 0
+
+    def _validate(self) -> None:
+        _require(self.interaction_id, "interaction_id")
+        scales = {"csat": (1, 5), "nps": (0, 10)}
+        if self.survey not in scales:
+            raise ValidationError("must be csat or nps", field="survey")
+        lo, hi = scales[self.survey]
+        if isinstance(self.score, bool) or not isinstance(self.score, int) \
+                or not lo <= self.score <= hi:
+            raise ValidationError(f"must be a whole number from {lo} to {hi}", field="score")
 
 
 def _register(cls: type[Event]) -> None:
