@@ -550,7 +550,20 @@ class Engine:
             self._sync(agent, now, how.value)
         if it.state is S.OFFERED and not it.offers:
             it.state = step(INTERACTION_TABLE, it.state, Act.OFFER_END, f"interaction {it.id}")
+            overdue, it.overdue = it.overdue, set()
+            if "timeout" in overdue:  # its time in queue ran out while it rang
+                self._leave_line(it, now, e.Exited, EndReason.TIMEOUT)
+                self._serve(agent, now)
+                return
+            if "affinity" in overdue or (it.preferred_agent == agent.id and how is not
+                                         OfferEnd.WITHDRAWN and it.queue_id is not None):
+                # The agent it waited for (affinity, transfer) let it go: back to the queue.
+                it.preferred_agent = None
+                it.affinity_until = 0.0
+                self._cancel_timers(it, "affinity")
             self._place(it, now)
+            if "overflow" in overdue:
+                self._overflow_after(it, now)
             self._try_offer(it, now, skip=agent.id)
         self._serve(agent, now)
 
@@ -829,6 +842,7 @@ class Engine:
         step(INTERACTION_TABLE, it.state, Act.ANSWER, f"interaction {it.id}")
         self._drop_offer(it, res)
         it.state = S.CONNECTED
+        it.overdue.clear()
         it.agent_id = agent.id
         it.answered_at = now
         it.ended_at = None
@@ -1189,6 +1203,8 @@ class Engine:
         del it.timers[kind]
         if kind == "due":
             self._callback_due(it, at)
+        elif it.state is S.OFFERED:
+            it.overdue.add(kind)  # ringing: applies if the ring ends unanswered
         elif it.state is not S.QUEUED:
             return
         elif kind in ("stage", "affinity"):

@@ -74,6 +74,7 @@ class Interaction:
     hold_s: float = 0.0
     ended_at: float | None = None
     timers: dict[str, int] = field(default_factory=dict)  # timer kind -> live token
+    overdue: set[str] = field(default_factory=set)  # timers that fell due while ringing
 
     def talk_s(self, now: float) -> float:
         if self.answered_at is None:

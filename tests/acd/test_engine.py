@@ -507,3 +507,41 @@ def test_queue_stats_and_ewt(one_queue: Driver) -> None:
     assert stats["agents_logged_in"] == 2 and stats["agents_ready"] == 0
     # position x default AHT (180 s) / 2 logged-in agents
     assert d.engine.ewt("c2") == pytest.approx(2 * 180 / 2)
+
+
+def test_queue_timeout_due_while_ringing_applies_when_the_ring_ends() -> None:
+    d = make([QueueConfig(id="q", timeout_s=30, ring_timeout_s=20, max_misses=0)],
+             [AgentConfig(id="a")])
+    d.arrive("c1", "q", now=0)
+    d.ready("a", now=15)  # rings a until 35; the queue timeout (30) falls due meanwhile
+    assert d.at(30) == []
+    out = d.at(35)
+    kinds = d.kinds(out)
+    assert kinds[0] == "offer_timeout" and "exited" in kinds
+    assert "c1" not in d.engine.interaction_ids()
+
+
+def test_queue_timeout_due_while_ringing_is_dropped_when_answered() -> None:
+    d = make([QueueConfig(id="q", timeout_s=30, ring_timeout_s=20)], [AgentConfig(id="a")])
+    d.arrive("c1", "q", now=0)
+    d.ready("a", now=25)
+    d.do(c.Accept(interaction_id="c1", agent_id="a"), 33)
+    assert d.at(100) == []
+    assert d.engine.interaction("c1")["state"] == "connected"
+
+
+def test_declined_transfer_to_an_agent_goes_back_to_the_queue() -> None:
+    d = make([QueueConfig(id="q")], [AgentConfig(id="a"), AgentConfig(id="b"),
+                                      AgentConfig(id="x")])
+    d.ready("a")
+    d.arrive("c1", "q", now=0)
+    d.do(c.Accept(interaction_id="c1", agent_id="a"), 1)
+    d.ready("b", now=2)
+    d.do(c.Transfer(interaction_id="c1", to_agent="b"), 3)
+    assert d.offers()[-1] == ("c1", "b")
+    out = d.do(c.Reject(interaction_id="c1", agent_id="b"), 4)
+    # b declined: the contact is in the queue again, offered to a free agent (a or b)
+    assert d.engine.interaction("c1")["state"] in ("offered", "queued")
+    d.ready("x", now=5)
+    offered_to = [o for o in d.offers(out)]
+    assert offered_to and offered_to[-1][0] == "c1"
