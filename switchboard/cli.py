@@ -30,6 +30,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "demo", "demo"),
     ("erlang", "erlang", "erlang"),
     ("simulate", "simulate", "simulate"),
+    ("report", "report", "report"),
 ]
 
 

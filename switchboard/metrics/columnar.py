@@ -1,0 +1,395 @@
+"""Reports over large CDR files (CSV or Parquet) with DuckDB.
+
+The row-by-row reader (:mod:`switchboard.metrics.io_cdr`) builds a Python
+object per row; this module never does. It turns the METRICS.md definitions
+into one SQL pipeline: parse every column with the grammar of
+:mod:`switchboard.metrics.cdr` (same regular expressions, same checks in the
+same order), convert wall times to instants with the zone's offset changes
+(a balanced ``CASE`` tree over :meth:`TzTable.transitions`, the PEP 495
+``fold=0`` rule of :mod:`switchboard.metrics.tz`), then sum the
+:class:`~switchboard.metrics.kpi.RowFacts` per group. :func:`finalize` then
+divides exactly as the other paths do, so the figures are identical.
+
+Two passes keep the common case fast: the first aggregates without line
+numbers and counts bad and duplicate rows; only when there are some does a
+second pass number the lines, name the first bad row (or skip them all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from switchboard.domain.errors import ValidationError
+from switchboard.metrics.batch import Report, report_from_tallies
+from switchboard.metrics.cdr import (
+    COUNT_COLUMNS,
+    COUNT_PATTERN,
+    REQUIRED_COLUMNS,
+    SCORE_COLUMNS,
+    SECONDS_COLUMNS,
+    SECONDS_PATTERN,
+    TIME_COLUMNS,
+    TIME_PATTERN,
+)
+from switchboard.metrics.io_cdr import BadRow
+from switchboard.metrics.kpi import Tally
+from switchboard.metrics.params import US, ReportParams
+from switchboard.metrics.tz import TzTable, day_key, interval_key
+
+_TALLY_FIELDS: tuple[str, ...] = tuple(
+    f for f in Tally.__dataclass_fields__ if f != "max_wait_us"
+)
+_RANGE = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
+@dataclass(slots=True)
+class ColumnarResult:
+    report: Report
+    rows: int
+    had_offset: bool
+    skipped: list[BadRow] = field(default_factory=list)
+    skipped_count: int = 0
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _case_tree(x: str, thresholds: Sequence[int], values: Sequence[int]) -> str:
+    """SQL for: values[i] where thresholds[i-1] <= x < thresholds[i] (binary tree)."""
+
+    def build(lo: int, hi: int) -> str:
+        if lo == hi:
+            return str(values[lo])
+        mid = (lo + hi) // 2
+        return (f"CASE WHEN {x} < {thresholds[mid]} THEN {build(lo, mid)} "
+                f"ELSE {build(mid + 1, hi)} END")
+
+    return build(0, len(values) - 1)
+
+
+class _Zone:
+    """SQL for the zone's offset at an instant and at a wall time."""
+
+    def __init__(self, tz: TzTable) -> None:
+        lo = int(_RANGE[0].timestamp()) * US
+        hi = int(_RANGE[1].timestamp()) * US
+        first, trans = tz.transitions(lo, hi)
+        self.values = [first, *(t.after_us for t in trans)]
+        self.at_utc = [t.at_us for t in trans]
+        self.at_wall = [t.at_us + max(t.before_us, t.after_us) for t in trans]
+
+    def at_instant(self, x: str) -> str:
+        return _case_tree(x, self.at_utc, self.values)
+
+    def at_wall_time(self, x: str) -> str:
+        return _case_tree(x, self.at_wall, self.values)
+
+
+def _source(path: Path) -> str:
+    p = _q(str(path))
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return f"read_parquet({p})"
+    return (f"read_csv({p}, header=true, delim=',', quote='\"', escape='\"', "
+            f"all_varchar=true)")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, src: str) -> dict[str, str]:
+    con.execute(f"DESCRIBE SELECT * FROM {src}")
+    return {str(r[0]).strip(): str(r[1]) for r in con.fetchall()}
+
+
+class _Sql:
+    """Builds the per-row SQL from the file's columns and types."""
+
+    def __init__(self, cols: dict[str, str], raw: dict[str, str], params: ReportParams,
+                 zone: _Zone) -> None:
+        self.cols, self.raw, self.params, self.zone = cols, raw, params, zone
+
+    def text(self, name: str) -> str:
+        if name not in self.cols:
+            return "NULL::VARCHAR"
+        return f"nullif(trim(CAST({self.raw[name]} AS VARCHAR)), '')"
+
+    def parse_layer(self) -> list[str]:
+        out = [f"{self.text('id')} AS id"]
+        for name in ("channel", "direction", "queue", "agent", "customer", "disposition"):
+            out.append(f"{self.text(name)} AS {name}")
+        for name in TIME_COLUMNS:
+            out.extend(self._time(name))
+        for name in SECONDS_COLUMNS:
+            s = self.text(name)
+            out.append(f"{s} AS {name}_s")
+            out.append(f"({s} IS NULL OR regexp_full_match({s}, {_q(SECONDS_PATTERN)})) "
+                       f"AS {name}_ok")
+            out.append(f"CASE WHEN regexp_full_match({s}, {_q(SECONDS_PATTERN)}) THEN "
+                       f"CAST(CAST({s} AS DECIMAL(18,6)) * 1000000 AS BIGINT) ELSE 0 END "
+                       f"AS {name}_us")
+        for name in (*COUNT_COLUMNS, *SCORE_COLUMNS):
+            s = self.text(name)
+            out.append(f"{s} AS {name}_s")
+            out.append(f"CASE WHEN regexp_full_match({s}, {_q(COUNT_PATTERN)}) "
+                       f"THEN CAST({s} AS BIGINT) END AS {name}_n")
+        return out
+
+    def _time(self, name: str) -> list[str]:
+        kind = self.cols.get(name, "VARCHAR").upper()
+        if name in self.cols and kind.startswith("TIMESTAMP WITH TIME ZONE"):
+            c = self.raw[name]
+            return [f"NULL::VARCHAR AS {name}_s", f"true AS {name}_ok",
+                    f"{c} IS NOT NULL AS {name}_off", f"NULL::BIGINT AS {name}_wall",
+                    f"epoch_us({c}) AS {name}_tz"]
+        if name in self.cols and (kind.startswith("TIMESTAMP") or kind == "DATE"):
+            c = self.raw[name]
+            return [f"NULL::VARCHAR AS {name}_s", f"true AS {name}_ok", f"false AS {name}_off",
+                    f"epoch_us(CAST({c} AS TIMESTAMP)) AS {name}_wall",
+                    f"NULL::BIGINT AS {name}_tz"]
+        s = self.text(name)
+        ok = (f"({s} IS NULL OR (regexp_full_match({s}, {_q(TIME_PATTERN)}) "
+              f"AND substr({s}, 1, 4) <> '0000' AND try_cast({s} AS TIMESTAMP) IS NOT NULL))")
+        off = (f"(length({s}) > 10 AND (right({s}, 1) = 'Z' OR substr({s}, -3, 1) IN ('+', '-')"
+               f" OR substr({s}, -5, 1) IN ('+', '-') OR substr({s}, -6, 1) IN ('+', '-')))")
+        return [f"{s} AS {name}_s", f"{ok} AS {name}_ok", f"coalesce({off}, false) AS {name}_off",
+                f"epoch_us(try_cast({s} AS TIMESTAMP)) AS {name}_wall",
+                f"epoch_us(try_cast({s} AS TIMESTAMPTZ)) AS {name}_tz"]
+
+    def instant_layer(self) -> list[str]:
+        out = ["*"]
+        for name in TIME_COLUMNS:
+            wall = f"{name}_wall"
+            out.append(f"CASE WHEN NOT {name}_ok THEN NULL WHEN {name}_off THEN {name}_tz "
+                       f"ELSE {wall} - ({self.zone.at_wall_time(wall)}) END AS {name[:-3]}")
+        return out
+
+    def reason(self) -> str:
+        """The first problem of a row, in :func:`parse_record`'s order."""
+        whens = ["WHEN id IS NULL THEN 'id is required'",
+                 "WHEN arrived_at_s IS NULL AND arrived IS NULL AND arrived_at_ok "
+                 "THEN 'arrived_at is required'"]
+        for name in TIME_COLUMNS:
+            whens.append(f"WHEN NOT {name}_ok THEN '{name}: not an ISO 8601 time stamp: ''' "
+                         f"|| {name}_s || ''''")
+        for name in SECONDS_COLUMNS:
+            whens.append(f"WHEN NOT {name}_ok THEN '{name}: not a number of seconds >= 0: ''' "
+                         f"|| {name}_s || ''''")
+        for name in COUNT_COLUMNS:
+            whens.append(f"WHEN {name}_s IS NOT NULL AND {name}_n IS NULL THEN "
+                         f"'{name}: not a whole number >= 0: ''' || {name}_s || ''''")
+        for name, (lo, hi) in SCORE_COLUMNS.items():
+            whens.append(f"WHEN {name}_s IS NOT NULL AND ({name}_n IS NULL OR {name}_n < {lo} "
+                         f"OR {name}_n > {hi}) THEN "
+                         f"'{name}: not a whole number from {lo} to {hi}: ''' || {name}_s || ''''")
+        whens += [
+            "WHEN answered IS NOT NULL AND abandoned IS NOT NULL THEN 'answered and abandoned'",
+            "WHEN enqueued < arrived THEN 'enqueued before arrived'",
+            "WHEN answered < arrived THEN 'answered before arrived'",
+            "WHEN abandoned < arrived THEN 'abandoned before arrived'",
+            "WHEN ended < arrived THEN 'ended before arrived'",
+            "WHEN answered < enqueued THEN 'answered before enqueued'",
+            "WHEN abandoned < enqueued THEN 'abandoned before enqueued'",
+            "WHEN ended < answered THEN 'ended before answered'",
+            "WHEN ended - answered < hold_s_us THEN 'hold_s longer than the connection'",
+        ]
+        return "CASE " + " ".join(whens) + " END"
+
+    def facts_layer(self) -> list[str]:
+        p = self.params
+        t, short = p.sl_threshold_us, p.short_abandon_us
+        kt = "coalesce(enqueued, arrived)"
+        return [
+            "*",
+            "enqueued IS NOT NULL AS q",
+            "enqueued IS NOT NULL AND answered IS NOT NULL AS ans",
+            "enqueued IS NOT NULL AND answered IS NULL AND abandoned IS NOT NULL AS abd",
+            "CASE WHEN enqueued IS NULL THEN NULL WHEN answered IS NOT NULL "
+            "THEN answered - enqueued WHEN abandoned IS NOT NULL THEN abandoned - enqueued "
+            "END AS wait",
+            f"{kt} AS kt",
+            f"{kt} + ({self.zone.at_instant(kt)}) AS klocal",
+            f"{self.zone.at_instant(kt)} AS koff",
+            f"{t} AS t_us", f"{short} AS short_us",
+        ]
+
+    def sums(self) -> list[str]:
+        return [
+            "count(*) AS contacts",
+            "count(*) FILTER (NOT q AND answered IS NULL AND abandoned IS NULL) AS self_service",
+            "count(*) FILTER (q) AS offered",
+            "count(*) FILTER (ans) AS answered",
+            "count(*) FILTER (abd) AS abandoned",
+            "count(*) FILTER (abd AND wait < short_us) AS short_abandoned",
+            "coalesce(sum(wait) FILTER (ans), 0) AS wait_answered_us",
+            "coalesce(sum(wait) FILTER (abd), 0) AS wait_abandoned_us",
+            "count(*) FILTER (ans AND wait <= t_us) AS sl_met",
+            "count(*) FILTER (abd AND wait <= t_us) AS abandoned_within_t",
+            "coalesce(sum(ended - answered - hold_s_us) FILTER (ans AND ended IS NOT NULL), 0)"
+            " AS talk_us",
+            "coalesce(sum(hold_s_us) FILTER (ans), 0) AS hold_us",
+            "count(*) FILTER (ans AND hold_s_us > 0) AS held",
+            "coalesce(sum(wrapup_s_us) FILTER (ans), 0) AS wrapup_us",
+            *(f"coalesce(sum(coalesce({c}_n, 0)) FILTER (q), 0) AS {c}" for c in COUNT_COLUMNS),
+            "count(*) FILTER (ans AND fcr_ok IS NOT NULL) AS fcr_base",
+            "count(*) FILTER (ans AND fcr_ok) AS fcr_resolved",
+            "count(*) FILTER (q AND csat_n IS NOT NULL) AS csat_n",
+            "count(*) FILTER (q AND csat_n >= 4) AS csat_good",
+            "count(*) FILTER (q AND nps_n IS NOT NULL) AS nps_n",
+            "count(*) FILTER (q AND nps_n >= 9) AS nps_promoters",
+            "count(*) FILTER (q AND nps_n <= 6) AS nps_detractors",
+            "max(wait) FILTER (ans OR abd) AS max_wait_us",
+        ]
+
+
+def _group_cols(by: str, params: ReportParams) -> list[str]:
+    if by in ("queue", "agent"):
+        return [f"coalesce({by}, '')"]
+    if by == "channel":
+        return ["coalesce(channel, 'voice')"]
+    if by == "day":
+        return [f"floor(klocal / {86400 * US})::BIGINT"]
+    return [f"(klocal - (klocal % {params.interval_us}))::BIGINT", "koff"]
+
+
+def _pipeline(src: str, sql: _Sql, with_lines: bool) -> str:
+    """The WITH clauses up to ``checked`` (each row with its ``reason``, or NULL).
+    With line numbers, a repeated id is a reason too (the later rows)."""
+    parse = ", ".join(sql.parse_layer())
+    inst = ", ".join(sql.instant_layer())
+    if with_lines:
+        head = f"WITH src AS (SELECT row_number() OVER () + 1 AS line, * FROM {src}), "
+        checked = (
+            f"pre AS (SELECT *, {sql.reason()} AS pre_reason FROM inst), "
+            "firsts AS (SELECT *, CASE WHEN pre_reason IS NULL THEN min(line) OVER "
+            "(PARTITION BY id, pre_reason IS NULL) END AS dup_first FROM pre), "
+            "checked AS (SELECT *, CASE WHEN pre_reason IS NOT NULL THEN pre_reason "
+            "WHEN dup_first <> line THEN 'duplicate id ''' || id || ''' (first on line ' "
+            "|| dup_first || ')' END AS reason FROM firsts)"
+        )
+        lines = "line, "
+    else:
+        head = f"WITH src AS (SELECT * FROM {src}), "
+        checked = f"checked AS (SELECT *, {sql.reason()} AS reason FROM inst)"
+        lines = ""
+    return (f"{head}parsed AS (SELECT {lines}{parse} FROM src), "
+            f"inst AS (SELECT {inst} FROM parsed), {checked}")
+
+
+def columnar_report(path: Path, by: str, params: ReportParams, *,
+                    skip_bad_rows: bool = False, key_offsets: bool | None = None
+                    ) -> ColumnarResult:
+    """The report of a CDR file (CSV, or Parquet by its ``.parquet`` suffix).
+
+    ``key_offsets``: None to put offsets in interval keys only when the file's
+    time stamps had one. Raises :class:`ValidationError` naming the first bad
+    row's line, unless ``skip_bad_rows``.
+    """
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    src = _source(path)
+    try:
+        types = _columns(con, src)
+    except duckdb.Error as exc:
+        raise ValidationError(f"{path}: cannot read: {_first_line(exc)}", field="cdr") from None
+    con.execute(f"DESCRIBE SELECT * FROM {src}")
+    raw = {str(r[0]).strip(): '"' + str(r[0]).replace('"', '""') + '"' for r in con.fetchall()}
+    missing = [c for c in REQUIRED_COLUMNS if c not in types]
+    if missing:
+        raise ValidationError(f"{path}: line 1: missing column(s) {', '.join(missing)}",
+                              field="cdr")
+    sql = _Sql(types, raw, params, _Zone(TzTable(params.tz)))
+    try:
+        return _run(con, path, src, sql, by, params, skip_bad_rows, key_offsets)
+    except duckdb.Error as exc:
+        raise ValidationError(f"{path}: {_first_line(exc)}", field="cdr") from None
+    finally:
+        con.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _run(con: duckdb.DuckDBPyConnection, path: Path, src: str, sql: _Sql, by: str,
+         params: ReportParams, skip: bool, key_offsets: bool | None) -> ColumnarResult:
+    first = _pipeline(src, sql, with_lines=False)
+    bad, dups = con.execute(
+        f"{first} SELECT count(*) FILTER (reason IS NOT NULL), "
+        f"count(id) FILTER (reason IS NULL) - count(DISTINCT id) FILTER (reason IS NULL) "
+        f"FROM checked").fetchone() or (0, 0)
+    skipped: list[BadRow] = []
+    pipeline = first
+    if bad or dups:
+        pipeline = _pipeline(src, sql, with_lines=True)
+        listed = con.execute(f"{pipeline} SELECT line, reason FROM checked "
+                         f"WHERE reason IS NOT NULL ORDER BY line LIMIT 1000").fetchall()
+        count = con.execute(f"{pipeline} SELECT count(*) FROM checked "
+                        f"WHERE reason IS NOT NULL").fetchone()
+        skipped = [BadRow(int(n), str(r)) for n, r in listed]
+        if skipped and not skip:
+            b = skipped[0]
+            raise ValidationError(f"{path}: line {b.line}: {b.reason}", field="cdr")
+        skipped_count = int(count[0]) if count else 0
+    else:
+        skipped_count = 0
+    customers = "customer" in sql.cols
+    fcr = (f", fcr AS (SELECT v.*, CASE WHEN v.fend IS NULL THEN NULL ELSE "
+           f"(a.arrived IS NULL OR a.arrived > v.fend + {params.fcr_window_us}) END AS fcr_ok "
+           f"FROM valid v ASOF LEFT JOIN arrivals a ON v.customer = a.customer "
+           f"AND v.fend < a.arrived)") if customers else \
+        ", fcr AS (SELECT *, NULL::BOOLEAN AS fcr_ok FROM valid)"
+    valid = ("valid AS (SELECT *, CASE WHEN enqueued IS NOT NULL AND answered IS NOT NULL "
+             "AND customer IS NOT NULL THEN coalesce(ended, answered) END AS fend "
+             "FROM checked WHERE reason IS NULL)")
+    arrivals = (", arrivals AS (SELECT customer, arrived FROM valid WHERE customer IS NOT NULL)"
+                if customers else "")
+    facts = ", ".join(sql.facts_layer())
+    groups = _group_cols(by, params)
+    gsel = ", ".join(f"{g} AS g{i}" for i, g in enumerate(groups))
+    gby = ", ".join(f"g{i}" for i in range(len(groups)))
+    query = (f"{pipeline}, {valid}{arrivals}{fcr}, facts AS (SELECT {facts} FROM fcr) "
+             f"SELECT {gsel}, {', '.join(sql.sums())}, "
+             f"bool_or({' OR '.join(f'{c}_off' for c in TIME_COLUMNS)}) AS had_off "
+             f"FROM facts GROUP BY {gby}")
+    con.execute(query)
+    names = [d[0] for d in con.description or []]
+    result = con.fetchall()
+    had_offset = any(bool(r[names.index("had_off")]) for r in result)
+    use_offsets = had_offset if key_offsets is None else key_offsets
+    merged: dict[str, Tally] = {}
+    total = 0
+    for rec in result:
+        values = dict(zip(names, rec, strict=True))
+        key = _format_key(by, [values[f"g{i}"] for i in range(len(groups))], use_offsets)
+        tally = Tally(**{f: int(values[f]) for f in _TALLY_FIELDS},
+                      max_wait_us=None if values["max_wait_us"] is None
+                      else int(values["max_wait_us"]))
+        total += tally.contacts
+        if key in merged:
+            _merge(merged[key], tally)
+        else:
+            merged[key] = tally
+    out_params = replace(params, key_offsets=use_offsets)
+    return ColumnarResult(report=report_from_tallies(merged, by, out_params), rows=total,
+                          had_offset=had_offset, skipped=skipped, skipped_count=skipped_count)
+
+
+def _merge(into: Tally, other: Tally) -> None:
+    for f in _TALLY_FIELDS:
+        setattr(into, f, getattr(into, f) + getattr(other, f))
+    if other.max_wait_us is not None and (into.max_wait_us is None
+                                          or other.max_wait_us > into.max_wait_us):
+        into.max_wait_us = other.max_wait_us
+
+
+def _format_key(by: str, parts: list[Any], offsets: bool) -> str:
+    if by in ("queue", "agent", "channel"):
+        return str(parts[0])
+    if by == "day":
+        return day_key(int(parts[0]) * 86400 * US)
+    start, off = int(parts[0]), int(parts[1])
+    return interval_key(start, off if offsets else None)
