@@ -1,0 +1,114 @@
+"""Agents: status changes, leave rules, routing profiles and queues changed on the fly."""
+
+from __future__ import annotations
+
+from switchboard.acd.base import EngineBase
+from switchboard.acd.machines import check_status
+from switchboard.acd.runtime import Agent
+from switchboard.domain import commands as c
+from switchboard.domain import events as e
+from switchboard.domain.enums import AgentStatus, EndReason, OfferEnd
+from switchboard.domain.errors import InvalidTransition, ValidationError
+from switchboard.domain.model import JoinRule
+
+
+class Agents(EngineBase):
+    # ------------------------------------------------------------------ agents
+    def _set_status(self, cmd: c.SetAgentStatus, now: float) -> None:
+        agent = self._agent(cmd.agent_id)
+        if cmd.status is agent.status and cmd.status is not AgentStatus.NOT_READY:
+            return
+        check_status(agent.status, cmd.status, agent.id)
+        if cmd.status is AgentStatus.OFFLINE and (agent.contacts or agent.wrapups):
+            raise InvalidTransition(
+                f"agent {agent.id} has {len(agent.contacts) + len(agent.wrapups)} open "
+                "contact(s): finish them (and their wrap-up) before logging out")
+        if cmd.status is AgentStatus.NOT_READY and not cmd.reason:
+            raise ValidationError("not_ready needs a reason code", field="reason")
+        self._change_status(agent, cmd.status, cmd.reason, now, "status")
+
+    def _change_status(self, agent: Agent, status: AgentStatus, reason: str | None,
+                       now: float, cause: str) -> None:
+        before = agent.status
+        for pool in agent.pools:
+            online = status is not AgentStatus.OFFLINE
+            pool.logged_in += online - (before is not AgentStatus.OFFLINE)
+            pool.ready += (status is AgentStatus.READY) - (before is AgentStatus.READY)
+        agent.status = status
+        agent.reason = reason
+        if status is AgentStatus.READY:
+            agent.misses = 0
+        if before is AgentStatus.OFFLINE:
+            agent.idle_since = now
+        self._sync(agent, now, cause)
+        if status is not AgentStatus.READY:
+            for iid in list(agent.offers):
+                it = self._interactions[iid]
+                self._end_offer(it, it.offers[agent.id], now, OfferEnd.WITHDRAWN)
+        if status is AgentStatus.OFFLINE:
+            self._release_personal(agent, now)
+        if before is AgentStatus.READY or status is AgentStatus.OFFLINE:
+            self._apply_leave_rules(agent, now)
+        if status is AgentStatus.READY:
+            self._serve(agent, now)
+
+    def _release_personal(self, agent: Agent, now: float) -> None:
+        """Contacts waiting for this agent (affinity, transfer) go back to their queue."""
+        for pool in list(agent.pools):
+            if pool.spec.members != frozenset({agent.id}):
+                continue
+            for lst in pool.waiting.values():
+                for it in list(lst):
+                    self._unplace(it)
+                    it.preferred_agent = None
+                    it.affinity_until = 0.0
+                    self._cancel_timers(it, "affinity")
+                    if it.queue_id is None:
+                        continue
+                    self._place(it, now)
+                    self._try_offer(it, now)
+
+    def _apply_leave_rules(self, agent: Agent, now: float) -> None:
+        for qid, q in self._queues.items():
+            if q.leave_rule is JoinRule.ALWAYS or agent.id not in self._main_pool[qid].members_set:
+                continue
+            if self._refusal(q, q.leave_rule):
+                for it in list(self._queued[qid]):
+                    if not it.callback:
+                        self._leave_line(it, now, e.Exited, EndReason.NO_AGENTS)
+
+    def _upsert_agent(self, cmd: c.UpsertAgent, now: float) -> None:
+        cfg = cmd.agent
+        self.config.check_agent(cfg)
+        agent = self._agents.get(cfg.id)
+        if agent is None:
+            agent = self._agents[cfg.id] = Agent(cfg, now)
+        else:
+            agent.config = cfg
+        self._emit(e.AgentUpdated(at=now, agent_id=cfg.id, skills=cfg.skills,
+                                  capacity={k.value: v for k, v in cfg.capacity.items()}))
+        for pool in self._pool_list:
+            eligible = pool.spec.eligible(cfg)
+            member = cfg.id in pool.members_set
+            if eligible and not member:
+                self._join_pool(agent, pool)
+            elif member and not eligible:
+                self._leave_pool(agent, pool)
+        self._refresh(agent)
+        if agent.status is AgentStatus.READY:
+            self._serve(agent, now)
+
+    def _upsert_queue(self, cmd: c.UpsertQueue, now: float) -> None:
+        q = cmd.queue
+        ids = set(self._queues) | {q.id}
+        self.config.check_queue(q, ids, set(self._agents))
+        waiting = list(self._queued.get(q.id, ()))
+        for it in waiting:
+            self._unplace(it)
+        self._add_queue(q)
+        for it in waiting:
+            self._place(it, now)
+            self._arm_queue_timers(it, q, now)
+        for it in waiting:
+            self._try_offer(it, now)
+

@@ -1,0 +1,143 @@
+"""The routing engine's state and the helpers every part of it uses.
+
+:class:`EngineBase` holds the state; the behaviour lives in mixins (routing,
+contacts, calls, agents) that :class:`switchboard.acd.engine.Engine` combines.
+The methods one mixin calls on another are declared here, so each part can be
+read (and type-checked) on its own.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from sortedcontainers import SortedKeyList
+
+from switchboard.acd.runtime import Agent, Interaction, Pool, PoolSpec, Reservation
+from switchboard.acd.timers import Timers
+from switchboard.domain import events as e
+from switchboard.domain.enums import InteractionState, Strategy
+from switchboard.domain.errors import InvalidTransition, NotFound
+from switchboard.domain.model import QueueConfig, RoutingConfig
+
+S = InteractionState
+
+# Until a queue has handled a contact, EWT assumes this handle time (seconds).
+DEFAULT_AHT_S = 180.0
+# Weight of the newest handle time in the queue's moving average.
+AHT_SMOOTHING = 0.1
+# The LOA strategy's busy history is kept this long at most.
+MAX_BUSY_HISTORY_S = 86400.0
+EWT_ESTIMATOR = "position_x_aht_over_logged_in_agents"
+
+
+
+class EngineBase:
+    """The engine's state. See :mod:`switchboard.acd.engine` for how it runs."""
+
+    # Methods defined by the mixins and called across them.
+    _accepts: Callable[..., bool]
+    _add_queue: Callable[..., None]
+    _arm_queue_timers: Callable[..., None]
+    _change_status: Callable[..., None]
+    _drop_consult: Callable[..., None]
+    _drop_offer: Callable[..., Agent]
+    _end_offer: Callable[..., None]
+    _enqueue: Callable[..., None]
+    _join_pool: Callable[..., None]
+    _leave_line: Callable[..., None]
+    _leave_pool: Callable[..., None]
+    _make_offer: Callable[..., None]
+    _move: Callable[..., None]
+    _overflow_after: Callable[..., None]
+    _part: Callable[..., None]
+    _place: Callable[..., None]
+    _refresh: Callable[..., None]
+    _refusal: Callable[..., bool]
+    _serve: Callable[..., None]
+    _sort_key_for: Callable[..., None]
+    _start_wrapup: Callable[..., float]
+    _sync: Callable[..., None]
+    _try_offer: Callable[..., None]
+    _unplace: Callable[..., None]
+    _withdraw: Callable[..., Agent]
+    _wrapup_if_none: Callable[..., None]
+
+    def __init__(self, config: RoutingConfig, *, now: float = 0.0,
+                 rng: random.Random | None = None) -> None:
+        self.config = config
+        self.now = now
+        self.rng = rng if rng is not None else random.Random(config.seed)
+        self._queues: dict[str, QueueConfig] = {q.id: q for q in config.queues}
+        self._agents: dict[str, Agent] = {}
+        self._interactions: dict[str, Interaction] = {}
+        self._closed: set[str] = set()
+        self._reservations: dict[str, Reservation] = {}
+        self._pools: dict[tuple[str | None, PoolSpec, Strategy], Pool] = {}
+        self._pool_list: list[Pool] = []
+        self._main_pool: dict[str, Pool] = {}
+        self._stage_pools: dict[tuple[str, int, tuple[tuple[str, int], ...]], Pool] = {}
+        self._queued: dict[str, SortedKeyList[Interaction, Any]] = {}
+        self._aht: dict[str, float] = {}
+        self._last_agent: dict[str, str] = {}
+        self._timers = Timers()
+        self._out: list[e.Event] = []
+        self._pending: list[e.Event] = []
+        self._seq = 0
+        self._offer_seq = 0
+        for a in config.agents:
+            self._agents[a.id] = Agent(a, now)
+        for q in config.queues:
+            self._add_queue(q)
+    # ------------------------------------------------------------------ helpers
+    def position(self, interaction_id: str) -> int | None:
+        """1-based place in its queue while waiting; None otherwise. O(log n)."""
+        it = self._interactions.get(interaction_id)
+        if it is None or it.state is not S.QUEUED or it.queue_id is None:
+            return None
+        try:
+            return int(self._queued[it.queue_id].index(it)) + 1
+        except ValueError:
+            return None
+
+    def _emit(self, event: e.Event) -> None:
+        self._out.append(event)
+
+    def _get(self, interaction_id: str) -> Interaction:
+        it = self._interactions.get(interaction_id)
+        if it is None:
+            if interaction_id in self._closed:
+                raise InvalidTransition(f"interaction {interaction_id} has already ended")
+            raise NotFound(f"no interaction {interaction_id!r}", field="interaction_id")
+        return it
+
+    def _agent(self, agent_id: str) -> Agent:
+        a = self._agents.get(agent_id)
+        if a is None:
+            raise NotFound(f"no agent {agent_id!r}", field="agent_id")
+        return a
+
+    def _queue(self, queue_id: str) -> QueueConfig:
+        q = self._queues.get(queue_id)
+        if q is None:
+            raise NotFound(f"no queue {queue_id!r}", field="queue_id")
+        return q
+
+    def _queue_of(self, it: Interaction) -> QueueConfig | None:
+        return self._queues.get(it.queue_id) if it.queue_id else None
+
+    def _set_timer(self, it: Interaction, kind: str, at: float) -> None:
+        self._timers.cancel(it.timers.get(kind))
+        it.timers[kind] = self._timers.set(at, kind, it.id)
+
+    def _cancel_timers(self, it: Interaction, *kinds: str) -> None:
+        for kind in kinds or tuple(it.timers):
+            self._timers.cancel(it.timers.pop(kind, None))
+
+    def _ewt_at(self, queue_id: str, position: int) -> float | None:
+        staffed = self._main_pool[queue_id].logged_in
+        if staffed <= 0:
+            return None
+        return position * self._aht.get(queue_id, DEFAULT_AHT_S) / staffed
+
