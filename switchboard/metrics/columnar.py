@@ -113,9 +113,13 @@ class _Sql:
         self.cols, self.raw, self.params, self.zone = cols, raw, params, zone
 
     def text(self, name: str) -> str:
+        """The column as trimmed text, NULL when empty. Only values that start or
+        end with a space pay for the trim (most do not)."""
         if name not in self.cols:
             return "NULL::VARCHAR"
-        return f"nullif(trim(CAST({self.raw[name]} AS VARCHAR)), '')"
+        c = f"CAST({self.raw[name]} AS VARCHAR)"
+        return (f"CASE WHEN {c} = '' THEN NULL WHEN {c}[1] = ' ' OR {c}[-1] = ' ' "
+                f"THEN nullif(trim({c}), '') ELSE {c} END")
 
     def parse_layer(self) -> list[str]:
         out = [f"{self.text('id')} AS id"]
@@ -124,6 +128,11 @@ class _Sql:
         for name in TIME_COLUMNS:
             out.extend(self._time(name))
         for name in SECONDS_COLUMNS:
+            if self._integer(name):
+                c = self.raw[name]
+                out += [f"{c} AS {name}_s", f"({c} IS NULL OR ({c} >= 0 AND {c} < 10^12)) "
+                        f"AS {name}_ok", f"CAST(coalesce({c}, 0) AS BIGINT) * 1000000 AS {name}_us"]
+                continue
             s = self.text(name)
             out.append(f"{s} AS {name}_s")
             out.append(f"({s} IS NULL OR regexp_full_match({s}, {_q(SECONDS_PATTERN)})) "
@@ -132,11 +141,22 @@ class _Sql:
                        f"CAST(CAST({s} AS DECIMAL(18,6)) * 1000000 AS BIGINT) ELSE 0 END "
                        f"AS {name}_us")
         for name in (*COUNT_COLUMNS, *SCORE_COLUMNS):
+            if self._integer(name):
+                c = self.raw[name]
+                out += [f"{c} AS {name}_s", f"CASE WHEN {c} >= 0 AND {c} < 10^9 THEN "
+                        f"CAST({c} AS BIGINT) END AS {name}_n"]
+                continue
             s = self.text(name)
             out.append(f"{s} AS {name}_s")
             out.append(f"CASE WHEN regexp_full_match({s}, {_q(COUNT_PATTERN)}) "
                        f"THEN CAST({s} AS BIGINT) END AS {name}_n")
         return out
+
+    def _integer(self, name: str) -> bool:
+        """A typed integer column (Parquet): no text to parse."""
+        kind = self.cols.get(name, "VARCHAR").upper()
+        return kind in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                        "UINTEGER", "UBIGINT")
 
     def _time(self, name: str) -> list[str]:
         kind = self.cols.get(name, "VARCHAR").upper()
@@ -167,36 +187,53 @@ class _Sql:
                        f"ELSE {wall} - ({self.zone.at_wall_time(wall)}) END AS {name[:-3]}")
         return out
 
-    def reason(self) -> str:
-        """The first problem of a row, in :func:`parse_record`'s order."""
-        whens = ["WHEN id IS NULL THEN 'id is required'",
-                 "WHEN arrived_at_s IS NULL AND arrived IS NULL AND arrived_at_ok "
-                 "THEN 'arrived_at is required'"]
+    def checks(self) -> list[tuple[str, str]]:
+        """(condition, SQL text of the reason) in :func:`parse_record`'s order;
+        columns the file lacks cannot fail and are left out."""
+        has = self.cols.__contains__
+        out = [("id IS NULL", "'id is required'"),
+               ("arrived_at_s IS NULL AND arrived IS NULL AND arrived_at_ok",
+                "'arrived_at is required'")]
         for name in TIME_COLUMNS:
-            whens.append(f"WHEN NOT {name}_ok THEN '{name}: not an ISO 8601 time stamp: ''' "
-                         f"|| {name}_s || ''''")
+            if has(name):
+                out.append((f"NOT {name}_ok", f"'{name}: not an ISO 8601 time stamp: ''' || "
+                                              f"CAST({name}_s AS VARCHAR) || ''''"))
         for name in SECONDS_COLUMNS:
-            whens.append(f"WHEN NOT {name}_ok THEN '{name}: not a number of seconds >= 0: ''' "
-                         f"|| {name}_s || ''''")
+            if has(name):
+                out.append((f"NOT {name}_ok", f"'{name}: not a number of seconds >= 0: ''' || "
+                                              f"CAST({name}_s AS VARCHAR) || ''''"))
         for name in COUNT_COLUMNS:
-            whens.append(f"WHEN {name}_s IS NOT NULL AND {name}_n IS NULL THEN "
-                         f"'{name}: not a whole number >= 0: ''' || {name}_s || ''''")
+            if has(name):
+                out.append((f"{name}_s IS NOT NULL AND {name}_n IS NULL",
+                            f"'{name}: not a whole number >= 0: ''' || "
+                            f"CAST({name}_s AS VARCHAR) || ''''"))
         for name, (lo, hi) in SCORE_COLUMNS.items():
-            whens.append(f"WHEN {name}_s IS NOT NULL AND ({name}_n IS NULL OR {name}_n < {lo} "
-                         f"OR {name}_n > {hi}) THEN "
-                         f"'{name}: not a whole number from {lo} to {hi}: ''' || {name}_s || ''''")
-        whens += [
-            "WHEN answered IS NOT NULL AND abandoned IS NOT NULL THEN 'answered and abandoned'",
-            "WHEN enqueued < arrived THEN 'enqueued before arrived'",
-            "WHEN answered < arrived THEN 'answered before arrived'",
-            "WHEN abandoned < arrived THEN 'abandoned before arrived'",
-            "WHEN ended < arrived THEN 'ended before arrived'",
-            "WHEN answered < enqueued THEN 'answered before enqueued'",
-            "WHEN abandoned < enqueued THEN 'abandoned before enqueued'",
-            "WHEN ended < answered THEN 'ended before answered'",
-            "WHEN ended - answered < hold_s_us THEN 'hold_s longer than the connection'",
+            if has(name):
+                out.append((f"{name}_s IS NOT NULL AND ({name}_n IS NULL OR {name}_n < {lo} "
+                            f"OR {name}_n > {hi})",
+                            f"'{name}: not a whole number from {lo} to {hi}: ''' || "
+                            f"CAST({name}_s AS VARCHAR) || ''''"))
+        out += [
+            ("answered IS NOT NULL AND abandoned IS NOT NULL", "'answered and abandoned'"),
+            ("enqueued < arrived", "'enqueued before arrived'"),
+            ("answered < arrived", "'answered before arrived'"),
+            ("abandoned < arrived", "'abandoned before arrived'"),
+            ("ended < arrived", "'ended before arrived'"),
+            ("answered < enqueued", "'answered before enqueued'"),
+            ("abandoned < enqueued", "'abandoned before enqueued'"),
+            ("ended < answered", "'ended before answered'"),
+            ("ended - answered < hold_s_us", "'hold_s longer than the connection'"),
         ]
-        return "CASE " + " ".join(whens) + " END"
+        return out
+
+    def reason(self) -> str:
+        """The first problem of a row as text (NULL when none)."""
+        return "CASE " + " ".join(f"WHEN {c} THEN {r}" for c, r in self.checks()) + " END"
+
+    def bad_flag(self) -> str:
+        """Cheaper than :meth:`reason`: 'bad' when the row has any problem."""
+        return "CASE WHEN " + " OR ".join(f"({c})" for c, _ in self.checks()) + \
+            " THEN 'bad' END"
 
     def facts_layer(self) -> list[str]:
         p = self.params
@@ -233,14 +270,17 @@ class _Sql:
             "coalesce(sum(hold_s_us) FILTER (ans), 0) AS hold_us",
             "count(*) FILTER (ans AND hold_s_us > 0) AS held",
             "coalesce(sum(wrapup_s_us) FILTER (ans), 0) AS wrapup_us",
-            *(f"coalesce(sum(coalesce({c}_n, 0)) FILTER (q), 0) AS {c}" for c in COUNT_COLUMNS),
+            *(f"coalesce(sum(coalesce({c}_n, 0)) FILTER (q), 0) AS {c}" if c in self.cols
+              else f"0 AS {c}" for c in COUNT_COLUMNS),
             "count(*) FILTER (ans AND fcr_ok IS NOT NULL) AS fcr_base",
             "count(*) FILTER (ans AND fcr_ok) AS fcr_resolved",
-            "count(*) FILTER (q AND csat_n IS NOT NULL) AS csat_n",
-            "count(*) FILTER (q AND csat_n >= 4) AS csat_good",
-            "count(*) FILTER (q AND nps_n IS NOT NULL) AS nps_n",
-            "count(*) FILTER (q AND nps_n >= 9) AS nps_promoters",
-            "count(*) FILTER (q AND nps_n <= 6) AS nps_detractors",
+            *(("count(*) FILTER (q AND csat_n IS NOT NULL) AS csat_n",
+               "count(*) FILTER (q AND csat_n >= 4) AS csat_good") if "csat" in self.cols
+              else ("0 AS csat_n", "0 AS csat_good")),
+            *(("count(*) FILTER (q AND nps_n IS NOT NULL) AS nps_n",
+               "count(*) FILTER (q AND nps_n >= 9) AS nps_promoters",
+               "count(*) FILTER (q AND nps_n <= 6) AS nps_detractors") if "nps" in self.cols
+              else ("0 AS nps_n", "0 AS nps_promoters", "0 AS nps_detractors")),
             "max(wait) FILTER (ans OR abd) AS max_wait_us",
         ]
 
@@ -273,7 +313,7 @@ def _pipeline(src: str, sql: _Sql, with_lines: bool) -> str:
         lines = "line, "
     else:
         head = f"WITH src AS (SELECT * FROM {src}), "
-        checked = f"checked AS (SELECT *, {sql.reason()} AS reason FROM inst)"
+        checked = f"checked AS (SELECT *, {sql.bad_flag()} AS reason FROM inst)"
         lines = ""
     return (f"{head}parsed AS (SELECT {lines}{parse} FROM src), "
             f"inst AS (SELECT {inst} FROM parsed), {checked}")
@@ -316,58 +356,38 @@ def _first_line(exc: Exception) -> str:
 
 def _run(con: duckdb.DuckDBPyConnection, path: Path, src: str, sql: _Sql, by: str,
          params: ReportParams, skip: bool, key_offsets: bool | None) -> ColumnarResult:
-    first = _pipeline(src, sql, with_lines=False)
-    bad, dups = con.execute(
-        f"{first} SELECT count(*) FILTER (reason IS NOT NULL), "
-        f"count(id) FILTER (reason IS NULL) - count(DISTINCT id) FILTER (reason IS NULL) "
-        f"FROM checked").fetchone() or (0, 0)
+    # Pass 1 (cheap): could any id repeat? Hashes of the raw ids; an id with
+    # surrounding spaces (equal to another once trimmed) or a hash collision
+    # only sends the file to the exact pass 3.
+    raw_id = f"CAST({sql.raw['id']} AS VARCHAR)"
+    row = con.execute(f"SELECT count(i) - count(DISTINCT hash(i)) + count(*) FILTER "
+                      f"(i[1] = ' ' OR i[-1] = ' ') FROM (SELECT {raw_id} AS i FROM {src})"
+                      ).fetchone()
+    dups = row[0] if row else 0
+    # Pass 2: the report; bad rows fall in a group of their own (key NULL).
+    tallies, bad, had_offset = _aggregate(con, _pipeline(src, sql, with_lines=False), sql, by,
+                                          params, only_valid=False)
     skipped: list[BadRow] = []
-    pipeline = first
+    skipped_count = 0
     if bad or dups:
+        # Pass 3 (only with bad or repeated rows): number the lines, name them.
         pipeline = _pipeline(src, sql, with_lines=True)
         listed = con.execute(f"{pipeline} SELECT line, reason FROM checked "
-                         f"WHERE reason IS NOT NULL ORDER BY line LIMIT 1000").fetchall()
+                             f"WHERE reason IS NOT NULL ORDER BY line LIMIT 1000").fetchall()
         count = con.execute(f"{pipeline} SELECT count(*) FROM checked "
-                        f"WHERE reason IS NOT NULL").fetchone()
+                            f"WHERE reason IS NOT NULL").fetchone()
         skipped = [BadRow(int(n), str(r)) for n, r in listed]
+        skipped_count = int(count[0]) if count else 0
         if skipped and not skip:
             b = skipped[0]
             raise ValidationError(f"{path}: line {b.line}: {b.reason}", field="cdr")
-        skipped_count = int(count[0]) if count else 0
-    else:
-        skipped_count = 0
-    customers = "customer" in sql.cols
-    fcr = (f", fcr AS (SELECT v.*, CASE WHEN v.fend IS NULL THEN NULL ELSE "
-           f"(a.arrived IS NULL OR a.arrived > v.fend + {params.fcr_window_us}) END AS fcr_ok "
-           f"FROM valid v ASOF LEFT JOIN arrivals a ON v.customer = a.customer "
-           f"AND v.fend < a.arrived)") if customers else \
-        ", fcr AS (SELECT *, NULL::BOOLEAN AS fcr_ok FROM valid)"
-    valid = ("valid AS (SELECT *, CASE WHEN enqueued IS NOT NULL AND answered IS NOT NULL "
-             "AND customer IS NOT NULL THEN coalesce(ended, answered) END AS fend "
-             "FROM checked WHERE reason IS NULL)")
-    arrivals = (", arrivals AS (SELECT customer, arrived FROM valid WHERE customer IS NOT NULL)"
-                if customers else "")
-    facts = ", ".join(sql.facts_layer())
-    groups = _group_cols(by, params)
-    gsel = ", ".join(f"{g} AS g{i}" for i, g in enumerate(groups))
-    gby = ", ".join(f"g{i}" for i in range(len(groups)))
-    query = (f"{pipeline}, {valid}{arrivals}{fcr}, facts AS (SELECT {facts} FROM fcr) "
-             f"SELECT {gsel}, {', '.join(sql.sums())}, "
-             f"bool_or({' OR '.join(f'{c}_off' for c in TIME_COLUMNS)}) AS had_off "
-             f"FROM facts GROUP BY {gby}")
-    con.execute(query)
-    names = [d[0] for d in con.description or []]
-    result = con.fetchall()
-    had_offset = any(bool(r[names.index("had_off")]) for r in result)
+        if skipped:
+            tallies, _, had_offset = _aggregate(con, pipeline, sql, by, params, only_valid=True)
     use_offsets = had_offset if key_offsets is None else key_offsets
     merged: dict[str, Tally] = {}
     total = 0
-    for rec in result:
-        values = dict(zip(names, rec, strict=True))
-        key = _format_key(by, [values[f"g{i}"] for i in range(len(groups))], use_offsets)
-        tally = Tally(**{f: int(values[f]) for f in _TALLY_FIELDS},
-                      max_wait_us=None if values["max_wait_us"] is None
-                      else int(values["max_wait_us"]))
+    for parts, tally in tallies:
+        key = _format_key(by, parts, use_offsets)
         total += tally.contacts
         if key in merged:
             _merge(merged[key], tally)
@@ -376,6 +396,47 @@ def _run(con: duckdb.DuckDBPyConnection, path: Path, src: str, sql: _Sql, by: st
     out_params = replace(params, key_offsets=use_offsets)
     return ColumnarResult(report=report_from_tallies(merged, by, out_params), rows=total,
                           had_offset=had_offset, skipped=skipped, skipped_count=skipped_count)
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, pipeline: str, sql: _Sql, by: str,
+               params: ReportParams, *, only_valid: bool
+               ) -> tuple[list[tuple[list[Any], Tally]], int, bool]:
+    """(group parts and tally per group, rows with a reason, any offset seen)."""
+    customers = "customer" in sql.cols
+    fcr = (f", fcr AS (SELECT v.*, CASE WHEN v.fend IS NULL THEN NULL ELSE "
+           f"(a.arrived IS NULL OR a.arrived > v.fend + {params.fcr_window_us}) END AS fcr_ok "
+           f"FROM valid v ASOF LEFT JOIN arrivals a ON v.customer = a.customer "
+           f"AND v.fend < a.arrived)") if customers else \
+        ", fcr AS (SELECT *, NULL::BOOLEAN AS fcr_ok FROM valid)"
+    valid = ("valid AS (SELECT *, CASE WHEN enqueued IS NOT NULL AND answered IS NOT NULL "
+             "AND customer IS NOT NULL THEN coalesce(ended, answered) END AS fend "
+             f"FROM checked{' WHERE reason IS NULL' if only_valid else ''})")
+    arrivals = (", arrivals AS (SELECT customer, arrived FROM valid WHERE customer IS NOT NULL)"
+                if customers else "")
+    facts = ", ".join(sql.facts_layer())
+    groups = _group_cols(by, params)
+    gsel = ", ".join(f"CASE WHEN reason IS NULL THEN {g} END AS g{i}"
+                     for i, g in enumerate(groups))
+    gby = ", ".join(f"g{i}" for i in range(len(groups)))
+    query = (f"{pipeline}, {valid}{arrivals}{fcr}, facts AS (SELECT {facts} FROM fcr) "
+             f"SELECT {gsel}, {', '.join(sql.sums())}, "
+             f"bool_or({' OR '.join(f'{c}_off' for c in TIME_COLUMNS)}) AS had_off "
+             f"FROM facts GROUP BY {gby}")
+    con.execute(query)
+    names = [d[0] for d in con.description or []]
+    out: list[tuple[list[Any], Tally]] = []
+    bad, had_offset = 0, False
+    for rec in con.fetchall():
+        values = dict(zip(names, rec, strict=True))
+        if values["g0"] is None:
+            bad += int(values["contacts"])
+            continue
+        had_offset = had_offset or bool(values["had_off"])
+        tally = Tally(**{f: int(values[f]) for f in _TALLY_FIELDS},
+                      max_wait_us=None if values["max_wait_us"] is None
+                      else int(values["max_wait_us"]))
+        out.append(([values[f"g{i}"] for i in range(len(groups))], tally))
+    return out, bad, had_offset
 
 
 def _merge(into: Tally, other: Tally) -> None:

@@ -1,0 +1,181 @@
+"""Benchmark: `switchboard report --by interval` over 10 million CDR rows.
+
+Generates N CDR rows (default 10,000,000) into a temporary Parquet file with
+typed columns (naive TIMESTAMP, as a CDR export to Parquet holds them; the
+timings include reading that file, not generating it), then times in the same
+run:
+
+* switchboard: :func:`switchboard.metrics.columnar.columnar_report` (DuckDB),
+  by 30-minute interval, all METRICS.md figures, with every row checked for
+  contradictions and duplicate ids, as the CLI does;
+* baseline: pandas (``read_parquet`` + vectorised columns + ``groupby``)
+  computing the same figures with the same checks.
+
+Both results are compared figure by figure; prints one JSON object.
+Usage: ``python bench/report.py [--rows N] [--csv]`` (``--csv`` also times the
+CSV format of METRICS.md, reading text time stamps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from switchboard.metrics.columnar import columnar_report
+from switchboard.metrics.params import UTC, ReportParams
+
+
+def generate(path: Path, rows: int, fmt: str) -> None:
+    """CDR rows over ~a year: 10% IVR-only, 60% answered, 30% abandoned/exited."""
+    ts = "TIMESTAMP '2024-01-01' + to_microseconds(CAST(i * 3000000 + (i % 7) * 100000 AS BIGINT))"
+    sql = f"""
+    SELECT 'c' || i AS id, 'voice' AS channel, 'q' || (i % 7) AS queue,
+      CASE WHEN i % 10 BETWEEN 1 AND 6 THEN 'a' || (i % 300) END AS agent,
+      {ts} AS arrived_at,
+      CASE WHEN i % 10 <> 0 THEN {ts} + to_seconds(20) END AS enqueued_at,
+      CASE WHEN i % 10 BETWEEN 1 AND 6 THEN {ts} + to_seconds(20 + i % 97) END AS answered_at,
+      CASE WHEN i % 10 BETWEEN 7 AND 8 THEN {ts} + to_seconds(20 + i % 41) END AS abandoned_at,
+      CASE WHEN i % 10 BETWEEN 1 AND 6 THEN {ts} + to_seconds(20 + i % 97 + 60 + i % 300)
+           WHEN i % 10 = 9 THEN {ts} + to_seconds(320) END AS ended_at,
+      CAST((i % 3) * 5 AS BIGINT) AS hold_s, CAST((i % 4) * 7 AS BIGINT) AS wrapup_s
+    FROM range({rows}) t(i)"""
+    opts = "(FORMAT PARQUET)" if fmt == "parquet" else "(HEADER, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%f')"
+    duckdb.execute(f"COPY ({sql}) TO '{path}' {opts}")
+
+
+def pandas_report(path: Path, params: ReportParams) -> dict[str, dict[str, Any]]:
+    """The baseline: the same figures and checks with pandas."""
+    cols = ["id", "arrived_at", "enqueued_at", "answered_at", "abandoned_at", "ended_at",
+            "hold_s", "wrapup_s"]
+    if path.suffix == ".parquet":
+        df = pd.read_parquet(path, columns=cols)
+    else:
+        df = pd.read_csv(path, usecols=cols)
+        for c in cols[1:6]:
+            df[c] = pd.to_datetime(df[c], format="ISO8601")
+    us = {c: df[c].to_numpy("datetime64[us]").astype(np.int64) for c in cols[1:6]}
+    nat = np.iinfo(np.int64).min
+    has = {c: us[c] != nat for c in us}
+    arr, enq, ans, abd, end = (us[c] for c in cols[1:6])
+    hold = df["hold_s"].to_numpy(np.int64) * 1_000_000
+    wrap = df["wrapup_s"].to_numpy(np.int64) * 1_000_000
+    # the same contradiction checks as the CDR reader
+    bad = (has["answered_at"] & has["abandoned_at"])
+    for c in ("enqueued_at", "answered_at", "abandoned_at", "ended_at"):
+        bad |= has[c] & (us[c] < arr)
+    bad |= has["enqueued_at"] & has["answered_at"] & (ans < enq)
+    bad |= has["enqueued_at"] & has["abandoned_at"] & (abd < enq)
+    bad |= has["answered_at"] & has["ended_at"] & ((end < ans) | (end - ans < hold))
+    bad |= (hold < 0) | (wrap < 0) | ~has["arrived_at"]
+    if bad.any() or df["id"].duplicated().any():
+        raise SystemExit("baseline found bad rows")
+    q = has["enqueued_at"]
+    answered = q & has["answered_at"]
+    abandoned = q & ~has["answered_at"] & has["abandoned_at"]
+    wait = np.where(answered, ans - enq, np.where(abandoned, abd - enq, 0))
+    kt = np.where(q, enq, arr)
+    key = kt - kt % params.interval_us
+    t, short = params.sl_threshold_us, params.short_abandon_us
+    frame = pd.DataFrame({
+        "key": key, "contacts": 1,
+        "self_service": ~q & ~has["answered_at"] & ~has["abandoned_at"],
+        "offered": q, "answered": answered, "abandoned": abandoned,
+        "short_abandoned": abandoned & (wait < short),
+        "wait_answered_us": np.where(answered, wait, 0),
+        "wait_abandoned_us": np.where(abandoned, wait, 0),
+        "sl_met": answered & (wait <= t),
+        "talk_us": np.where(answered & has["ended_at"], end - ans - hold, 0),
+        "hold_us": np.where(answered, hold, 0), "held": answered & (hold > 0),
+        "wrapup_us": np.where(answered, wrap, 0),
+        "max_wait": np.where(answered | abandoned, wait, -1),
+    })
+    g = frame.groupby("key").sum()
+    g["max_wait"] = frame.groupby("key")["max_wait"].max()
+    out: dict[str, dict[str, Any]] = {}
+    for k, r in g.iterrows():
+        n_ans, n_ab, off = int(r["answered"]), int(r["abandoned"]), int(r["offered"])
+
+        def div(a: float, b: float) -> float | None:
+            return None if b == 0 else a / b
+
+        key_text = pd.Timestamp(int(k), unit="us").isoformat()
+        out[key_text] = {
+            "contacts": int(r["contacts"]), "offered": off, "answered": n_ans,
+            "abandoned": n_ab, "short_abandoned": int(r["short_abandoned"]),
+            "abandon_rate": div(n_ab, off),
+            "self_service_rate": div(int(r["self_service"]), int(r["contacts"])),
+            "asa_s": div(r["wait_answered_us"] / 1e6, n_ans),
+            "ata_s": div(r["wait_abandoned_us"] / 1e6, n_ab),
+            "max_wait_s": None if r["max_wait"] < 0 else r["max_wait"] / 1e6,
+            "service_level": div(int(r["sl_met"]), n_ans + n_ab),
+            "att_s": div(r["talk_us"] / 1e6, n_ans), "avg_hold_s": div(r["hold_us"] / 1e6, n_ans),
+            "hold_rate": div(int(r["held"]), n_ans), "acw_s": div(r["wrapup_us"] / 1e6, n_ans),
+            "aht_s": div((r["talk_us"] + r["hold_us"] + r["wrapup_us"]) / 1e6, n_ans),
+        }
+    return out
+
+
+def compare(ours: list[dict[str, Any]], theirs: dict[str, dict[str, Any]]) -> int:
+    """Number of figures that differ (counts exactly, the rest within 1e-9 relative)."""
+    diffs = 0 if len(ours) == len(theirs) else 1
+    for row in ours:
+        other = theirs.get(str(row["key"]))
+        if other is None:
+            diffs += 1
+            continue
+        for name, want in other.items():
+            got = row[name]
+            if (got is None) != (want is None):
+                diffs += 1
+            elif got is not None and not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9):
+                diffs += 1
+    return diffs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--csv", action="store_true", help="also time the CSV format")
+    args = ap.parse_args()
+    params = ReportParams(tz=UTC, interval_min=30)
+    result: dict[str, Any] = {"rows": args.rows, "by": "interval", "interval_min": 30,
+                              "cpus": os.cpu_count(), "duckdb": duckdb.__version__,
+                              "pandas": pd.__version__}
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in ("parquet", "csv") if args.csv else ("parquet",):
+            path = Path(tmp) / f"cdr.{fmt}"
+            t = time.perf_counter()
+            generate(path, args.rows, fmt)
+            gen_s = time.perf_counter() - t
+            t = time.perf_counter()
+            ours = columnar_report(path, "interval", params)
+            ours_s = time.perf_counter() - t
+            t = time.perf_counter()
+            theirs = pandas_report(path, params)
+            base_s = time.perf_counter() - t
+            result[fmt] = {
+                "file_mb": round(path.stat().st_size / 2**20, 1),
+                "generate_s": round(gen_s, 2),
+                "switchboard_s": round(ours_s, 2),
+                "pandas_baseline_s": round(base_s, 2),
+                "speedup": round(base_s / ours_s, 2),
+                "groups": len(ours.report),
+                "figures_that_differ": compare(ours.report, theirs),
+                "target": "switchboard_s < 10 and speedup >= 5",
+                "met": ours_s < 10 and base_s / ours_s >= 5,
+            }
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
