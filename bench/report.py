@@ -49,7 +49,8 @@ def generate(path: Path, rows: int, fmt: str) -> None:
            WHEN i % 10 = 9 THEN {ts} + to_seconds(320) END AS ended_at,
       CAST((i % 3) * 5 AS BIGINT) AS hold_s, CAST((i % 4) * 7 AS BIGINT) AS wrapup_s
     FROM range({rows}) t(i)"""
-    opts = "(FORMAT PARQUET)" if fmt == "parquet" else "(HEADER, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%f')"
+    opts = ("(FORMAT PARQUET)" if fmt == "parquet"
+            else "(HEADER, TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%f')")
     duckdb.execute(f"COPY ({sql}) TO '{path}' {opts}")
 
 
@@ -135,9 +136,8 @@ def compare(ours: list[dict[str, Any]], theirs: dict[str, dict[str, Any]]) -> in
             continue
         for name, want in other.items():
             got = row[name]
-            if (got is None) != (want is None):
-                diffs += 1
-            elif got is not None and not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9):
+            if (got is None) != (want is None) or (
+                    got is not None and not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)):
                 diffs += 1
     return diffs
 

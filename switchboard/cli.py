@@ -31,6 +31,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("erlang", "erlang", "erlang"),
     ("simulate", "simulate", "simulate"),
     ("report", "report", "report"),
+    ("export", "export", "export"),
 ]
 
 

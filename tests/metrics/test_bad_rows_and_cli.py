@@ -107,3 +107,26 @@ def test_cli_input_errors() -> None:
     res = runner.invoke(app, ["report", "--cdr", str(FIXTURES / "basic.csv"), "--interval",
                               "20"])
     assert res.exit_code == 2 and "interval" in res.output
+
+
+def test_export_cdr_then_report_equals_report_from_events(tmp_path: Path) -> None:
+    from switchboard.domain.events import events_to_jsonl
+    from tests.metrics.test_builder import run
+
+    ev = tmp_path / "log.jsonl"
+    ev.write_text(events_to_jsonl(run()))
+    cdr, qlog = tmp_path / "cdr.csv", tmp_path / "queue_log"
+    assert runner.invoke(app, ["export", "cdr", "--events", str(ev), "--out", str(cdr),
+                               "--tz", "Europe/Rome"]).exit_code == 0
+    assert cdr.read_text().splitlines()[1].startswith("c1,voice,inbound,q1,a,,,")
+    for by in ("interval", "queue", "day"):
+        a = runner.invoke(app, ["report", "--events", str(ev), "--by", by, "--format", "json",
+                                "--tz", "Europe/Rome"])
+        b = runner.invoke(app, ["report", "--cdr", str(cdr), "--by", by, "--format", "json",
+                                "--tz", "Europe/Rome"])
+        assert json.loads(a.stdout) == json.loads(b.stdout)
+    assert runner.invoke(app, ["export", "queue-log", "--events", str(ev), "--out",
+                               str(qlog)]).exit_code == 0
+    assert "|c1|q1|a|CONNECT|1|c1|1" in qlog.read_text()
+    res = runner.invoke(app, ["export", "cdr", "--out", str(cdr)])
+    assert res.exit_code == 2 and "exactly one of" in res.output
