@@ -17,7 +17,7 @@ from rich.table import Table
 from switchboard.acd import Engine
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
-from switchboard.domain.enums import Channel, Strategy
+from switchboard.domain.enums import AgentStatus, Channel, Strategy
 from switchboard.domain.model import (
     AgentConfig,
     Customer,
@@ -45,8 +45,8 @@ def _walkthrough(console: Console) -> None:
     )
     engine = Engine(config)
     script: list[tuple[float, c.Command | None, str]] = [
-        (0, c.SetAgentStatus(agent_id="ada", status="ready"), "Ada logs in, ready"),
-        (2, c.SetAgentStatus(agent_id="bruno", status="ready"), "Bruno logs in, ready"),
+        (0, c.SetAgentStatus(agent_id="ada", status=AgentStatus.READY), "Ada logs in, ready"),
+        (2, c.SetAgentStatus(agent_id="bruno", status=AgentStatus.READY), "Bruno logs in, ready"),
         (5, c.Arrive(interaction_id="call-1", queue_id="billing",
                      customer=Customer(name="M. Rossi", phone="+390212345678")),
          "a billing call needs billing >= 5: Ada (8) is the only match"),
@@ -58,7 +58,7 @@ def _walkthrough(console: Console) -> None:
         (16, c.Reject(interaction_id="chat-1", agent_id="bruno"),
          "Bruno declines: the chat keeps its place, and he is still the only one"),
         (18, c.Accept(interaction_id="chat-1", agent_id="bruno"), "Bruno takes the chat"),
-        (20, c.SetAgentStatus(agent_id="chloe", status="ready"),
+        (20, c.SetAgentStatus(agent_id="chloe", status=AgentStatus.READY),
          "Chloé logs in: call-2 rings her (billing 6)"),
         (33, None, "Chloé did not answer within 12 s: ring no answer, it rings again"),
         (34, c.Accept(interaction_id="call-2", agent_id="chloe"), "Chloé answers"),

@@ -378,7 +378,7 @@ def test_virtual_hold_callback_keeps_place_and_is_offered_outbound(one_queue: Dr
     assert isinstance(out[0], e.CallbackRequested) and out[0].phone == "+390212345678"
     assert d.engine.waiting("q") == ["c1", "c2"]
     out = d.do(c.SetAgentStatus(agent_id="a1", status="ready"), 40)
-    offered = [ev for ev in out if isinstance(ev, e.Offered)][0]
+    offered = next(ev for ev in out if isinstance(ev, e.Offered))
     assert offered.interaction_id == "c1" and offered.callback
 
 

@@ -20,7 +20,13 @@ from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.enums import Channel, Strategy
 from switchboard.domain.errors import SwitchboardError
-from switchboard.domain.model import AgentConfig, ExpansionStep, OverflowRule, QueueConfig, RoutingConfig
+from switchboard.domain.model import (
+    AgentConfig,
+    ExpansionStep,
+    OverflowRule,
+    QueueConfig,
+    RoutingConfig,
+)
 
 AGENTS = ["a0", "a1", "a2", "a3"]
 QUEUES = ["sales", "support", "vip"]
@@ -221,11 +227,9 @@ class EngineMachine(RuleBasedStateMachine):
         assert set(arrived) == self.arrived
         closed: set[str] = set()
         for ev in self.log:
-            if ev.kind in TERMINAL_KINDS:
-                closed.add(ev.interaction_id or "")
-            elif isinstance(ev, e.Ended) and ev.agent_id is None:
-                closed.add(ev.interaction_id or "")
-            elif isinstance(ev, e.WrapupEnded) and ev.interaction_id not in live:
+            self_service = isinstance(ev, e.Ended) and ev.agent_id is None
+            wrapped_up = isinstance(ev, e.WrapupEnded) and ev.interaction_id not in live
+            if ev.kind in TERMINAL_KINDS or self_service or wrapped_up:
                 closed.add(ev.interaction_id or "")
         assert live.isdisjoint(closed)
         assert live | closed == self.arrived  # every contact is live or properly closed
