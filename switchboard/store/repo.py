@@ -1,0 +1,172 @@
+"""Repository functions over the configuration tables.
+
+Every function takes an open SQLAlchemy :class:`~sqlalchemy.Connection` (the
+caller owns the transaction) and, except the few that must look across tenants
+(login by user name, the list of tenants at start), a required ``tenant_id``
+that every query filters on: an id of another tenant is simply not found.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from switchboard.domain.errors import Conflict, NotFound, ValidationError
+from switchboard.domain.model import AgentConfig, QueueConfig
+from switchboard.store import schema as s
+from switchboard.store.codec import from_json, to_json
+from switchboard.store.contacts import check_email, to_e164
+
+
+def new_id() -> str:
+    """A fresh random id (32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+# ------------------------------------------------------------------ tenants
+def create_tenant(conn: Connection, tenant_id: str, *, name: str, now: float,
+                  seed: int = 0) -> None:
+    if conn.execute(select(s.Tenant.id).where(s.Tenant.id == tenant_id)).first():
+        raise Conflict(f"tenant {tenant_id!r} exists", field="tenant")
+    conn.execute(insert(s.Tenant).values(id=tenant_id, name=name, seed=seed, created_at=now))
+
+
+def tenant_exists(conn: Connection, tenant_id: str) -> bool:
+    return conn.execute(select(s.Tenant.id).where(s.Tenant.id == tenant_id)).first() is not None
+
+
+def tenant_seeds(conn: Connection) -> dict[str, int]:
+    """Every tenant's id and engine seed (the runtime rebuilds each one at start)."""
+    return {row.id: row.seed for row in conn.execute(select(s.Tenant.id, s.Tenant.seed))}
+
+
+# ------------------------------------------------------------------ users and tokens
+def create_user(conn: Connection, tenant_id: str, *, username: str, password_hash: str,
+                role: str, now: float, agent_id: str | None = None) -> str:
+    """Add a user; user names are unique across tenants (login names no tenant)."""
+    if role not in s.ROLES:
+        raise ValidationError(f"must be one of {', '.join(s.ROLES)}", field="role")
+    if not username or len(username) > 200:
+        raise ValidationError("must be 1 to 200 characters", field="username")
+    if conn.execute(select(s.User.id).where(s.User.username == username)).first():
+        raise Conflict(f"user name {username!r} is taken", field="username")
+    uid = new_id()
+    conn.execute(insert(s.User).values(id=uid, tenant_id=tenant_id, username=username,
+                                       password_hash=password_hash, role=role,
+                                       agent_id=agent_id, created_at=now))
+    return uid
+
+
+def user_by_username(conn: Connection, username: str) -> Any:
+    """The user row for a login name, or ``None`` (looks across tenants)."""
+    return conn.execute(select(s.User).where(s.User.username == username)).first()
+
+
+def save_token(conn: Connection, tenant_id: str, *, token_hash: str, user_id: str,
+               now: float, ttl_s: float) -> None:
+    conn.execute(insert(s.Token).values(token_hash=token_hash, user_id=user_id,
+                                        tenant_id=tenant_id, created_at=now,
+                                        expires_at=now + ttl_s))
+
+
+def user_for_token(conn: Connection, token_hash: str, now: float) -> Any:
+    """The user a live token belongs to, or ``None``."""
+    return conn.execute(
+        select(s.User).join(s.Token, s.Token.user_id == s.User.id)
+        .where(s.Token.token_hash == token_hash, s.Token.expires_at > now,
+               s.Token.tenant_id == s.User.tenant_id)
+    ).first()
+
+
+# ------------------------------------------------------------------ skills
+def skill_names(conn: Connection, tenant_id: str) -> set[str]:
+    return set(conn.scalars(select(s.Skill.name).where(s.Skill.tenant_id == tenant_id)))
+
+
+def add_skills(conn: Connection, tenant_id: str, names: Iterable[str], now: float) -> None:
+    rows = [{"tenant_id": tenant_id, "name": n, "created_at": now} for n in sorted(names)]
+    if rows:
+        conn.execute(insert(s.Skill), rows)
+
+
+# ------------------------------------------------------------------ agents
+def insert_agent(conn: Connection, tenant_id: str, agent: AgentConfig, now: float) -> None:
+    conn.execute(insert(s.Agent).values(
+        tenant_id=tenant_id, id=agent.id, name=agent.name, skills=dict(agent.skills),
+        capacity=to_json(agent.capacity), created_at=now))
+
+
+def agent_row(conn: Connection, tenant_id: str, agent_id: str) -> Any:
+    row = conn.execute(select(s.Agent).where(s.Agent.tenant_id == tenant_id,
+                                             s.Agent.id == agent_id)).first()
+    if row is None:
+        raise NotFound(f"no agent {agent_id!r}", field="agent")
+    return row
+
+
+def list_agents(conn: Connection, tenant_id: str) -> list[Any]:
+    return list(conn.execute(select(s.Agent).where(s.Agent.tenant_id == tenant_id)
+                             .order_by(s.Agent.created_at, s.Agent.id)))
+
+
+# ------------------------------------------------------------------ queues
+def insert_queue(conn: Connection, tenant_id: str, queue: QueueConfig, now: float) -> None:
+    settings = to_json(queue)
+    conn.execute(insert(s.Queue).values(
+        tenant_id=tenant_id, id=queue.id, name=queue.name, strategy=queue.strategy.value,
+        settings=settings, created_at=now))
+
+
+def queue_config(conn: Connection, tenant_id: str, queue_id: str) -> QueueConfig:
+    """The stored configuration of a queue; :class:`NotFound` for another tenant's."""
+    row = conn.execute(select(s.Queue.settings).where(s.Queue.tenant_id == tenant_id,
+                                                      s.Queue.id == queue_id)).first()
+    if row is None:
+        raise NotFound(f"no queue {queue_id!r}", field="queue")
+    config: QueueConfig = from_json(QueueConfig, row.settings)
+    return config
+
+
+def list_queues(conn: Connection, tenant_id: str) -> list[QueueConfig]:
+    rows = conn.execute(select(s.Queue.settings).where(s.Queue.tenant_id == tenant_id)
+                        .order_by(s.Queue.created_at, s.Queue.id))
+    return [from_json(QueueConfig, r.settings) for r in rows]
+
+
+# ------------------------------------------------------------------ contacts
+def find_or_create_contact(conn: Connection, tenant_id: str, *, now: float,
+                           name: str | None = None, phone: str | None = None,
+                           email: str | None = None) -> str | None:
+    """The id of the tenant's contact with this phone (else e-mail), created or
+    completed as needed; ``None`` when nothing identifies the customer."""
+    phone = to_e164(phone, field="customer.phone") if phone else None
+    email = check_email(email, field="customer.email") if email else None
+    if not (phone or email or name):
+        return None
+    row = None
+    if phone:
+        row = conn.execute(select(s.Contact).where(s.Contact.tenant_id == tenant_id,
+                                                   s.Contact.phone == phone)).first()
+    if row is None and email:
+        row = conn.execute(select(s.Contact).where(s.Contact.tenant_id == tenant_id,
+                                                   s.Contact.email == email)).first()
+    if row is None:
+        cid = new_id()
+        conn.execute(insert(s.Contact).values(tenant_id=tenant_id, id=cid, name=name,
+                                              phone=phone, email=email, created_at=now))
+        return cid
+    changes = {k: v for k, v in (("name", name), ("phone", phone), ("email", email))
+               if v and getattr(row, k) is None}
+    if changes:
+        conn.execute(update(s.Contact).where(s.Contact.tenant_id == tenant_id,
+                                             s.Contact.id == row.id).values(**changes))
+    contact_id: str = row.id
+    return contact_id
+
+
+def contact_row(conn: Connection, tenant_id: str, contact_id: str) -> Any:
+    return conn.execute(select(s.Contact).where(s.Contact.tenant_id == tenant_id,
+                                                s.Contact.id == contact_id)).first()

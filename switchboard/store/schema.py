@@ -1,0 +1,183 @@
+"""The database schema: SQLAlchemy 2 models, one class per table.
+
+Every row belongs to a tenant, and every repository query filters on
+``tenant_id``. Times are POSIX seconds (double precision), the engine's clock.
+
+Two tables are append-only logs. ``engine_log`` holds the routing engine's
+inputs (commands, timer advances, skill catalogue additions) in the order they
+were applied: replaying it rebuilds the engine exactly. ``events`` holds every
+event the engine emitted (``Event.to_dict()`` as the payload), each tagged with
+the ``engine_log`` entry that caused it; it is the system of record that the CDR,
+reports and the live feed derive from. The migrations in
+``switchboard/store/migrations`` create the same schema (a test compares them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("admin", "supervisor", "agent", "analyst")
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere.
+SEQ = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every Switchboard table."""
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    seed: Mapped[int] = mapped_column(Integer, default=0)  # the engine's random seed
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(500))
+    role: Mapped[str] = mapped_column(String(20))
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Token(Base):
+    """A bearer token: only its SHA-256 is stored."""
+
+    __tablename__ = "tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Agent(Base):
+    """An agent's routing profile (the engine's ``AgentConfig``)."""
+
+    __tablename__ = "agents"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    skills: Mapped[dict[str, Any]] = mapped_column(JSON)
+    capacity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Queue(Base):
+    """A queue and its routing settings (the engine's ``QueueConfig``)."""
+
+    __tablename__ = "queues"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    strategy: Mapped[str] = mapped_column(String(40))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)  # the rest of QueueConfig
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Contact(Base):
+    """A customer: phone in E.164, e-mail, name."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_tenant_phone", "tenant_id", "phone"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Interaction(Base):
+    """A contact's current projection (state, queue, agent); the log has its history."""
+
+    __tablename__ = "interactions"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    contact_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    state: Mapped[str] = mapped_column(String(20))
+    queue_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+    enqueued_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class EngineLogEntry(Base):
+    """One input of a tenant's routing engine, in the order it was applied.
+
+    ``entry``: ``command`` (``name`` is the command class, ``payload`` its
+    fields), ``advance`` (timers fired up to ``at``) or ``skills`` (names added
+    to the skill catalogue, in ``payload["add"]``).
+    """
+
+    __tablename__ = "engine_log"
+    __table_args__ = (Index("ix_engine_log_tenant_seq", "tenant_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    at: Mapped[float] = mapped_column(Float)
+    entry: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EventRow(Base):
+    """One event, append-only. ``payload`` is ``Event.to_dict()``."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_tenant_at", "tenant_id", "at"),
+        Index("ix_events_tenant_interaction", "tenant_id", "interaction_id"),
+        Index("ix_events_entry", "entry_seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    entry_seq: Mapped[int] = mapped_column(SEQ, ForeignKey("engine_log.seq"))
+    at: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(40))
+    interaction_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    queue_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+__all__ = [
+    "ROLES", "Agent", "Base", "Contact", "EngineLogEntry", "EventRow", "Interaction",
+    "Queue", "Skill", "Tenant", "Token", "User",
+]
