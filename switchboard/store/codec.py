@@ -58,15 +58,14 @@ def _decode(hint: Any, value: Any) -> Any:
         return None
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _decode(args[0], value) if len(args) == 1 else value
+        kept = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _decode(kept[0], value) if len(kept) == 1 else value
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return from_json(hint, value)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
     if origin is tuple:
-        args = typing.get_args(hint)
-        return tuple(_decode(args[0], v) for v in value)
+        return tuple(_decode(typing.get_args(hint)[0], v) for v in value)
     if origin is frozenset:
         (arg,) = typing.get_args(hint)
         return frozenset(_decode(arg, v) for v in value)

@@ -1,0 +1,1 @@
+"""The server: the asyncio runtime that drives the routing engine, and the HTTP API."""

@@ -1,0 +1,322 @@
+"""The live runtime: the asyncio shell that drives one routing engine per tenant.
+
+Theory of operation. Each tenant has one :class:`~switchboard.acd.Engine`, fed
+only from here, on the event loop's thread (so engine calls never interleave).
+For every command the runtime
+
+1. fires the timers due by now (``advance(now)``), then runs the command;
+2. writes the engine input (the serialised command) and every event it caused
+   to the database in one transaction, with the request's own rows (the new
+   queue, the new interaction...);
+3. only after the commit, hands the events to the tenant's subscribers.
+
+A command the engine refuses changes nothing but the timers already fired; the
+runtime logs that advance so that the log stays the exact input sequence. One
+asyncio timer per tenant waits for ``next_deadline()``; its firings are logged
+as ``advance`` entries too. The engine is deterministic given its seed and that
+sequence, so at start :func:`rebuild` replays each tenant's log into a fresh
+engine and checks that every input produces the same event kinds as were
+logged: every waiting contact is back in its place with its original times.
+If anything fails between the engine call and the commit, the tenant's engine
+is rebuilt from the log, so memory never runs ahead of the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import Engine as Database
+
+from switchboard.acd import Engine
+from switchboard.domain import commands as c
+from switchboard.domain import events as e
+from switchboard.domain.errors import NotFound, SwitchboardError
+from switchboard.domain.model import RoutingConfig
+from switchboard.store import log, repo
+from switchboard.store.codec import command_from_json, command_to_json
+
+logger = logging.getLogger("switchboard.runtime")
+
+CLOSING = {"ended": "ended", "wrapup_ended": "ended", "abandoned": "abandoned",
+           "exited": "abandoned"}
+SUBSCRIBER_BUFFER = 10_000
+
+
+class ReplayMismatch(SwitchboardError):
+    """Replaying a tenant's log did not reproduce the logged events."""
+
+    code = "replay_mismatch"
+    http_status = 500
+
+
+@dataclass(slots=True)
+class ReplayReport:
+    """What :func:`rebuild` replayed: inputs, events and the first mismatch found."""
+
+    entries: int = 0
+    events: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+
+def rebuild(conn: Connection, tenant_id: str, seed: int) -> tuple[Engine, ReplayReport]:
+    """A fresh engine driven through the tenant's logged inputs, and a report
+    comparing what it emitted with the logged events (count and kinds)."""
+    engine = Engine(RoutingConfig(seed=seed))
+    logged = log.event_kinds_by_entry(conn, tenant_id)
+    report = ReplayReport()
+    for entry in log.load_entries(conn, tenant_id):
+        produced = apply_entry(engine, entry)
+        kinds = [ev.kind for ev in produced]
+        want = logged.get(entry.seq, [])
+        if kinds != want:
+            report.mismatches.append(
+                f"tenant {tenant_id} entry {entry.seq} ({entry.entry} {entry.name or ''} at "
+                f"{entry.at}): replay gave {kinds}, the log has {want}")
+        report.entries += 1
+        report.events += len(produced)
+    return engine, report
+
+
+def apply_entry(engine: Engine, entry: log.Entry) -> list[e.Event]:
+    """Apply one logged engine input to ``engine``; return the events it caused."""
+    if entry.entry == "skills":
+        add_skills(engine, entry.payload["add"])
+        return []
+    out = engine.advance(entry.at)
+    if entry.entry == "command":
+        assert entry.name is not None
+        out += engine.handle(command_from_json(entry.name, entry.payload), entry.at)
+    return out
+
+
+def add_skills(engine: Engine, names: Iterable[str]) -> None:
+    """Widen the engine's skill catalogue (the only part of its configuration that
+    is not a command; it is read only to validate agents and queues)."""
+    engine.config = dataclasses.replace(engine.config,
+                                        skills=engine.config.skills | frozenset(names))
+
+
+class Subscription:
+    """A subscriber's buffer of event dicts. ``closed`` when it fell too far behind."""
+
+    def __init__(self, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self.closed = False
+
+
+@dataclass(slots=True)
+class _Tenant:
+    id: str
+    engine: Engine
+    subscribers: set[Subscription] = field(default_factory=set)
+    timer: asyncio.TimerHandle | None = None
+    timer_at: float | None = None
+
+
+Write = Callable[[Connection], None]
+
+
+class Runtime:
+    """Owns every tenant's engine; see the module docstring."""
+
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+        self._tenants: dict[str, _Tenant] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.replayed: dict[str, ReplayReport] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Rebuild every tenant's engine from the log and arm its timer. Raises
+        :class:`ReplayMismatch` when a replay disagrees with the log."""
+        self._loop = asyncio.get_running_loop()
+        with self.db.connect() as conn:
+            seeds = repo.tenant_seeds(conn)
+            for tenant_id, seed in seeds.items():
+                engine, report = rebuild(conn, tenant_id, seed)
+                self.replayed[tenant_id] = report
+                if report.mismatches:
+                    for line in report.mismatches[:20]:
+                        logger.error("replay mismatch: %s", line)
+                    raise ReplayMismatch(
+                        f"replaying tenant {tenant_id}'s log gave other events than were "
+                        f"logged ({len(report.mismatches)} inputs differ); first: "
+                        f"{report.mismatches[0]}")
+                self._tenants[tenant_id] = _Tenant(tenant_id, engine)
+        for t in self._tenants.values():
+            self._arm(t)
+
+    def stop(self) -> None:
+        for t in self._tenants.values():
+            if t.timer is not None:
+                t.timer.cancel()
+                t.timer = None
+
+    def add_tenant(self, tenant_id: str, seed: int = 0) -> None:
+        """Start an engine for a tenant created after :meth:`start`."""
+        if tenant_id not in self._tenants:
+            self._tenants[tenant_id] = _Tenant(tenant_id, Engine(RoutingConfig(seed=seed)))
+
+    def engine(self, tenant_id: str) -> Engine:
+        """The tenant's engine, for queries (never drive it directly)."""
+        t = self._tenants.get(tenant_id)
+        if t is None:
+            raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
+        return t.engine
+
+    # ------------------------------------------------------------------ commands
+    def execute(self, tenant_id: str, command: c.Command, *, new_skills: Iterable[str] = (),
+                write: Write | None = None) -> list[e.Event]:
+        """Run ``command`` for the tenant, log it and its events with ``write``'s
+        rows in one transaction, then publish the events. Raises the engine's
+        error (nothing logged but the timers it fired) when it refuses."""
+        t = self._tenant(tenant_id)
+        engine = t.engine
+        now = max(self.clock(), engine.now)
+        before = engine.now
+        skills = sorted(set(new_skills) - engine.config.skills)
+        old_config = engine.config
+        try:
+            fired = engine.advance(now)
+        except Exception:
+            self._recover(t)
+            raise
+        if skills:
+            add_skills(engine, skills)
+        try:
+            caused = engine.handle(command, now)
+        except SwitchboardError:
+            engine.config = old_config
+            if fired or now != before:
+                self._commit(t, [("advance", now, None, {}, fired)], None)
+            raise
+        except Exception:
+            self._recover(t)
+            raise
+        name, payload = command_to_json(command)
+        entries: list[tuple[str, float, str | None, dict[str, Any], list[e.Event]]] = []
+        if skills:
+            entries.append(("skills", now, None, {"add": skills}, []))
+        entries.append(("command", now, name, payload, fired + caused))
+        self._commit(t, entries, write)
+        return fired + caused
+
+    def write(self, tenant_id: str, write: Write) -> None:
+        """Commit rows that touch no engine state (users, contacts) for a known tenant."""
+        self._tenant(tenant_id)
+        with self.db.begin() as conn:
+            write(conn)
+
+    # ------------------------------------------------------------------ subscribers
+    def subscribe(self, tenant_id: str) -> Subscription:
+        sub = Subscription(tenant_id)
+        self._tenant(tenant_id).subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        t = self._tenants.get(sub.tenant_id)
+        if t is not None:
+            t.subscribers.discard(sub)
+
+    # ------------------------------------------------------------------ internals
+    def _tenant(self, tenant_id: str) -> _Tenant:
+        t = self._tenants.get(tenant_id)
+        if t is None:
+            raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
+        return t
+
+    def _commit(self, t: _Tenant,
+                entries: list[tuple[str, float, str | None, dict[str, Any], list[e.Event]]],
+                write: Write | None) -> None:
+        try:
+            with self.db.begin() as conn:
+                if write is not None:
+                    write(conn)
+                for kind, at, name, payload, events in entries:
+                    log.append(conn, t.id, at=at, entry=kind, name=name, payload=payload,
+                               events=events)
+                log.project(conn, t.id, self._snapshots(t, entries))
+        except Exception:
+            self._recover(t)
+            raise
+        self._publish(t, [ev for entry in entries for ev in entry[4]])
+        self._arm(t)
+
+    def _snapshots(self, t: _Tenant, entries: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        last: dict[str, e.Event] = {}
+        for entry in entries:
+            for ev in entry[4]:
+                if ev.interaction_id is not None:
+                    last[ev.interaction_id] = ev
+        out = []
+        for iid, ev in last.items():
+            try:
+                snap = t.engine.interaction(iid)
+            except SwitchboardError:
+                out.append({"id": iid, "state": CLOSING.get(ev.kind, "ended"),
+                            "closed_at": ev.at})
+                continue
+            out.append({"id": iid, "state": snap["state"], "queue_id": snap["queue"],
+                        "agent_id": snap["agent"], "enqueued_at": snap["enqueued_at"]})
+        return out
+
+    def _recover(self, t: _Tenant) -> None:
+        logger.error("tenant %s: engine and log may disagree; rebuilding from the log", t.id)
+        with self.db.connect() as conn:
+            seed = repo.tenant_seeds(conn).get(t.id, 0)
+            t.engine, _ = rebuild(conn, t.id, seed)
+        self._arm(t)
+
+    def _publish(self, t: _Tenant, events: list[e.Event]) -> None:
+        if not events or not t.subscribers:
+            return
+        payloads = [ev.to_dict() for ev in events]
+        for sub in list(t.subscribers):
+            try:
+                for p in payloads:
+                    sub.queue.put_nowait(p)
+            except asyncio.QueueFull:
+                sub.closed = True
+                t.subscribers.discard(sub)
+
+    def _arm(self, t: _Tenant) -> None:
+        deadline = t.engine.next_deadline()
+        if deadline == t.timer_at and t.timer is not None:
+            return
+        if t.timer is not None:
+            t.timer.cancel()
+            t.timer = None
+        t.timer_at = deadline
+        if deadline is None or self._loop is None:
+            return
+        delay = max(0.0, deadline - self.clock())
+        t.timer = self._loop.call_later(delay, self._fire, t)
+
+    def _fire(self, t: _Tenant) -> None:
+        t.timer = None
+        t.timer_at = None
+        now = max(self.clock(), t.engine.now)
+        deadline = t.engine.next_deadline()
+        if deadline is not None and deadline > now:
+            self._arm(t)  # woke early (clock granularity): wait again
+            return
+        try:
+            fired = t.engine.advance(now)
+        except Exception:
+            logger.exception("tenant %s: timer advance failed", t.id)
+            self._recover(t)
+            return
+        try:
+            self._commit(t, [("advance", now, None, {}, fired)], None)
+        except Exception:
+            logger.exception("tenant %s: could not log a timer advance", t.id)
+            self._arm(t)
