@@ -32,6 +32,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("simulate", "simulate", "simulate"),
     ("report", "report", "report"),
     ("export", "export", "export"),
+    ("serve", "serve", "serve"),
+    ("admin", "admin", "admin"),
 ]
 
 

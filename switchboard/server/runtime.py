@@ -161,10 +161,17 @@ class Runtime:
                 t.timer.cancel()
                 t.timer = None
 
-    def add_tenant(self, tenant_id: str, seed: int = 0) -> None:
-        """Start an engine for a tenant created after :meth:`start`."""
-        if tenant_id not in self._tenants:
-            self._tenants[tenant_id] = _Tenant(tenant_id, Engine(RoutingConfig(seed=seed)))
+    def ensure_tenant(self, tenant_id: str) -> None:
+        """Load a tenant created after :meth:`start` (by ``switchboard admin``)."""
+        if tenant_id in self._tenants:
+            return
+        with self.db.connect() as conn:
+            seed = repo.tenant_seeds(conn).get(tenant_id)
+            if seed is None:
+                raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
+            engine, _ = rebuild(conn, tenant_id, seed)
+        self._tenants[tenant_id] = t = _Tenant(tenant_id, engine)
+        self._arm(t)
 
     def engine(self, tenant_id: str) -> Engine:
         """The tenant's engine, for queries (never drive it directly)."""

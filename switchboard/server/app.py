@@ -1,0 +1,131 @@
+"""The ASGI application: FastAPI under ``/api/v1``, one JSON error shape.
+
+Every error answers ``{"error": {"code", "message", "field"?}}``: a
+:class:`SwitchboardError` with its own code and status, a malformed request
+422 ``invalid`` naming the field, an unknown route 404, a wrong method 405.
+Only a bug gives a 5xx (``internal``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Engine as Database
+from starlette.exceptions import HTTPException
+
+from switchboard.domain.errors import SwitchboardError
+from switchboard.server import auth
+from switchboard.server.runtime import Runtime
+from switchboard.store import repo
+
+logger = logging.getLogger("switchboard.api")
+STATUS_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def _field(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(SwitchboardError)
+    async def _sb(_: Request, exc: SwitchboardError) -> JSONResponse:
+        return error(exc.http_status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        msg = str(first.get("msg", "invalid request"))
+        return error(422, "invalid", msg, _field(tuple(first.get("loc", ()))))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=exc)
+        return error(500, "internal", "internal error (a bug: it has been logged)")
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    password: str
+
+
+class TokenResponse(BaseModel):
+    token: str
+    expires_at: float
+
+
+def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastAPI:
+    """The API over a migrated database. The runtime starts (replaying the log)
+    when the app's lifespan starts."""
+    runtime = Runtime(db, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(title="Switchboard", version="1", openapi_url="/api/v1/openapi.json",
+                  docs_url="/api/v1/docs", redoc_url=None, lifespan=lifespan,
+                  swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect")
+    app.state.runtime = runtime
+    app.state.db = db
+    _install_errors(app)
+
+    def principal(request: Request) -> auth.Principal:
+        roles = auth.required_roles(request)
+        if roles is None:
+            raise auth.Forbidden("this route is not in the permission table")
+        digest = auth.token_digest(auth.bearer(request))
+        with db.connect() as conn:
+            user = repo.user_for_token(conn, digest, clock())
+        if user is None:
+            raise auth.Unauthorized("the token is unknown or expired; log in again")
+        if user.role not in roles:
+            raise auth.Forbidden(f"a {user.role} may not do this")
+        runtime.ensure_tenant(user.tenant_id)
+        return auth.Principal(user.id, user.tenant_id, user.role, user.agent_id)
+
+    @app.post("/api/v1/auth/token", response_model=TokenResponse, tags=["auth"])
+    def login(body: TokenRequest) -> TokenResponse:
+        """Exchange a user name and password for a bearer token."""
+        now = clock()
+        with db.begin() as conn:
+            user = repo.user_by_username(conn, body.username)
+            if user is None or not auth.verify_password(user.password_hash, body.password):
+                raise auth.Unauthorized("wrong user name or password")
+            token, digest = auth.new_token()
+            repo.save_token(conn, user.tenant_id, token_hash=digest, user_id=user.id,
+                            now=now, ttl_s=auth.TOKEN_TTL_S)
+        return TokenResponse(token=token, expires_at=now + auth.TOKEN_TTL_S)
+
+    from switchboard.server.routes import build_router
+
+    router = build_router(runtime, clock, principal)
+    app.include_router(router)
+    app.state.api_router = router
+    return app

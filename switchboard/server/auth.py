@@ -1,0 +1,130 @@
+"""Authentication and authorization.
+
+Passwords are hashed with Argon2id (``argon2-cffi`` defaults, RFC 9106). A
+login returns a random bearer token of which only the SHA-256 is stored.
+
+Authorization is deny-by-default: :data:`ROUTE_ROLES` is the single table of
+every route and the roles that may call it. A route missing from it answers
+403 to everyone (and a test fails for any route of the app not in the table).
+Checks that depend on the object (an agent acting only for itself) are made in
+the handlers, through :meth:`Principal.acting_agent`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Request
+
+from switchboard.domain.errors import SwitchboardError, ValidationError
+
+TOKEN_TTL_S = 12 * 3600.0
+PUBLIC: frozenset[str] = frozenset()  # marks a route that needs no token
+
+ALL = frozenset({"admin", "supervisor", "agent", "analyst"})
+STAFF = frozenset({"admin", "supervisor"})
+WATCHERS = frozenset({"admin", "supervisor", "analyst"})
+
+P = "/api/v1"
+ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
+    ("POST", f"{P}/auth/token"): PUBLIC,
+    ("GET", f"{P}/me"): ALL,
+    ("POST", f"{P}/queues"): frozenset({"admin"}),
+    ("GET", f"{P}/queues"): ALL,
+    ("GET", f"{P}/queues/{{queue_id}}"): ALL,
+    ("GET", f"{P}/queues/{{queue_id}}/stats"): WATCHERS,
+    ("POST", f"{P}/agents"): frozenset({"admin"}),
+    ("GET", f"{P}/agents"): WATCHERS,
+    ("GET", f"{P}/agents/{{agent_id}}"): ALL,
+    ("POST", f"{P}/agents/{{agent_id}}/status"): frozenset({"admin", "supervisor", "agent"}),
+    ("POST", f"{P}/interactions"): STAFF,
+    ("GET", f"{P}/interactions/{{interaction_id}}"): ALL,
+    ("GET", f"{P}/interactions/{{interaction_id}}/events"): WATCHERS,
+    ("POST", f"{P}/interactions/{{interaction_id}}/accept"): frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/reject"): frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/hold"): frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/resume"): frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/end"): frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/wrapup"): frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/transfer"):
+        frozenset({"agent", "supervisor"}),
+}
+
+_hasher = PasswordHasher()
+
+
+class Unauthorized(SwitchboardError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(SwitchboardError):
+    code = "forbidden"
+    http_status = 403
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash of a password (8 to 1024 characters)."""
+    if not isinstance(password, str) or not 8 <= len(password) <= 1024:
+        raise ValidationError("must be 8 to 1024 characters", field="password")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh bearer token and the SHA-256 (hex) that is stored for it."""
+    token = secrets.token_urlsafe(32)
+    return token, token_digest(token)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: user, tenant, role and (for agents) their agent id."""
+
+    user_id: str
+    tenant_id: str
+    role: str
+    agent_id: str | None
+
+    def acting_agent(self, agent_id: str | None) -> str:
+        """The agent a request acts for: an agent user acts only for itself
+        (``agent_id`` may be left out); other roles must name one."""
+        if self.role == "agent":
+            if self.agent_id is None:
+                raise Forbidden("this user is not linked to an agent")
+            if agent_id not in (None, self.agent_id):
+                raise Forbidden("an agent may act only for itself", field="agent")
+            return self.agent_id
+        if not agent_id:
+            raise ValidationError("name the agent", field="agent")
+        return agent_id
+
+
+def required_roles(request: Request) -> frozenset[str] | None:
+    """The roles allowed on the matched route; ``None`` when it is not in the table."""
+    route: Any = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return ROUTE_ROLES.get((request.method, path)) if path else None
+
+
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <token> (POST /api/v1/auth/token)")
+    return token.strip()

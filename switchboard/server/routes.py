@@ -1,0 +1,309 @@
+"""The REST resources: queues, agents, interactions.
+
+Each handler checks everything (body, tenant, the caller's right to act) before
+its one action, a runtime command whose rows commit in the same transaction as
+the command and its events; so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
+
+from switchboard.domain import commands as c
+from switchboard.domain.enums import AgentStatus, Channel, Strategy
+from switchboard.domain.errors import NotFound, SwitchboardError, ValidationError
+from switchboard.domain.model import AgentConfig, Customer, QueueConfig
+from switchboard.server.auth import Forbidden, Principal
+from switchboard.server.runtime import Runtime
+from switchboard.store import log, repo
+from switchboard.store.contacts import check_email, to_e164
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QueueIn(Body):
+    name: str = Field(min_length=1, max_length=200)
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    skills: dict[str, int] = Field(default_factory=dict)
+    ring_timeout_s: float = Field(default=20.0, gt=0, le=3600)
+    wrapup_s: float = Field(default=0.0, ge=0, le=3600)
+    timeout_s: float | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=0)
+    sl_threshold_s: float = Field(default=20.0, ge=0)
+    priority_aging_s: float = Field(default=0.0, ge=0)
+
+
+class AgentIn(Body):
+    name: str = Field(min_length=1, max_length=200)
+    skills: dict[str, int] = Field(default_factory=dict)
+    capacity: dict[Channel, int] | None = None
+
+
+class StatusIn(Body):
+    status: Literal["ready", "not_ready", "offline"]
+    reason: str | None = Field(default=None, max_length=100)
+
+
+class CustomerIn(Body):
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+class InteractionIn(Body):
+    channel: Channel = Channel.CHAT
+    queue: str = Field(min_length=1, max_length=64)
+    customer: CustomerIn = Field(default_factory=CustomerIn)
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentRef(Body):
+    agent: str | None = None
+
+
+class WrapupIn(AgentRef):
+    disposition: str | None = Field(default=None, max_length=100)
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+class TransferIn(Body):
+    to_agent: str | None = None
+    to_queue: str | None = None
+    mode: Literal["blind", "warm"] = "blind"
+
+
+def queue_out(q: QueueConfig) -> dict[str, Any]:
+    return {"id": q.id, "name": q.name, "strategy": q.strategy.value, "skills": dict(q.skills),
+            "ring_timeout_s": q.ring_timeout_s, "wrapup_s": q.wrapup_s,
+            "timeout_s": q.timeout_s, "max_length": q.max_length,
+            "sl_threshold_s": q.sl_threshold_s, "priority_aging_s": q.priority_aging_s}
+
+
+def build_router(runtime: Runtime, clock: Callable[[], float],
+                 principal: Callable[..., Principal]) -> APIRouter:
+    """The routes under ``/api/v1`` that need a token (see ``auth.ROUTE_ROLES``)."""
+    # Router-wide: no route under it can skip the permission table; handlers that
+    # need the caller declare the same dependency (FastAPI runs it once).
+    router = APIRouter(prefix="/api/v1", dependencies=[Depends(principal)])
+    db = runtime.db
+    who = Depends(principal)
+
+    def read(fn: Callable[[Connection], Any]) -> Any:
+        with db.connect() as conn:
+            return fn(conn)
+
+    @router.get("/me", tags=["auth"])
+    def me(p: Principal = who) -> dict[str, Any]:
+        """The calling user: id, tenant, role and agent."""
+        return {"id": p.user_id, "tenant": p.tenant_id, "role": p.role, "agent": p.agent_id}
+
+    # ------------------------------------------------------------------ queues
+    @router.post("/queues", status_code=201, tags=["queues"])
+    def create_queue(body: QueueIn, p: Principal = who) -> dict[str, Any]:
+        """Create a queue; unknown skills join the tenant's catalogue."""
+        q = QueueConfig(id=repo.new_id(), **body.model_dump())
+        now = clock()
+        runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=q.skills,
+                        write=lambda conn: _catalogue(conn, p.tenant_id, q.skills, now,
+                                                      lambda: repo.insert_queue(
+                                                          conn, p.tenant_id, q, now)))
+        return queue_out(q)
+
+    @router.get("/queues", tags=["queues"])
+    def list_queues(p: Principal = who) -> list[dict[str, Any]]:
+        return [queue_out(q) for q in read(lambda conn: repo.list_queues(conn, p.tenant_id))]
+
+    @router.get("/queues/{queue_id}", tags=["queues"])
+    def get_queue(queue_id: str, p: Principal = who) -> dict[str, Any]:
+        return queue_out(read(lambda conn: repo.queue_config(conn, p.tenant_id, queue_id)))
+
+    @router.get("/queues/{queue_id}/stats", tags=["queues"])
+    def queue_stats(queue_id: str, p: Principal = who) -> dict[str, Any]:
+        """Live figures: waiting, longest wait, agents ready and logged in, EWT."""
+        read(lambda conn: repo.queue_config(conn, p.tenant_id, queue_id))
+        engine = runtime.engine(p.tenant_id)
+        stats = engine.queue_stats(queue_id)
+        if stats["waiting"]:  # the engine's clock stops between inputs; ours does not
+            stats["longest_wait_s"] += max(0.0, clock() - engine.now)
+        return stats
+
+    # ------------------------------------------------------------------ agents
+    @router.post("/agents", status_code=201, tags=["agents"])
+    def create_agent(body: AgentIn, p: Principal = who) -> dict[str, Any]:
+        """Create an agent (offline); unknown skills join the tenant's catalogue."""
+        kwargs: dict[str, Any] = {"id": repo.new_id(), "name": body.name,
+                                  "skills": body.skills}
+        if body.capacity is not None:
+            kwargs["capacity"] = body.capacity
+        a = AgentConfig(**kwargs)
+        now = clock()
+        runtime.execute(p.tenant_id, c.UpsertAgent(agent=a), new_skills=a.skills,
+                        write=lambda conn: _catalogue(conn, p.tenant_id, a.skills, now,
+                                                      lambda: repo.insert_agent(
+                                                          conn, p.tenant_id, a, now)))
+        return runtime.engine(p.tenant_id).agent(a.id)
+
+    @router.get("/agents", tags=["agents"])
+    def list_agents(p: Principal = who) -> list[dict[str, Any]]:
+        engine = runtime.engine(p.tenant_id)
+        return [engine.agent(r.id) for r in read(lambda conn: repo.list_agents(conn,
+                                                                                p.tenant_id))]
+
+    @router.get("/agents/{agent_id}", tags=["agents"])
+    def get_agent(agent_id: str, p: Principal = who) -> dict[str, Any]:
+        if p.role == "agent" and p.agent_id != agent_id:
+            raise Forbidden("an agent sees only itself", field="agent")
+        read(lambda conn: repo.agent_row(conn, p.tenant_id, agent_id))
+        return runtime.engine(p.tenant_id).agent(agent_id)
+
+    @router.post("/agents/{agent_id}/status", tags=["agents"])
+    def set_status(agent_id: str, body: StatusIn, p: Principal = who) -> dict[str, Any]:
+        """Ready, not ready (with a reason) or offline."""
+        if p.role == "agent" and p.agent_id != agent_id:
+            raise Forbidden("an agent sets only its own status", field="agent")
+        read(lambda conn: repo.agent_row(conn, p.tenant_id, agent_id))
+        cmd = c.SetAgentStatus(agent_id=agent_id, status=AgentStatus(body.status),
+                               reason=body.reason, by=p.user_id)
+        runtime.execute(p.tenant_id, cmd)
+        return runtime.engine(p.tenant_id).agent(agent_id)
+
+    # ------------------------------------------------------------------ interactions
+    @router.post("/interactions", status_code=201, tags=["interactions"])
+    def create_interaction(body: InteractionIn, p: Principal = who) -> dict[str, Any]:
+        """A contact from the API, chat or e-mail, enqueued at once."""
+        read(lambda conn: _queue_in_body(conn, p.tenant_id, body.queue))
+        cust = body.customer
+        phone = to_e164(cust.phone, region=cust.region, field="customer.phone") \
+            if cust.phone else None
+        email = check_email(cust.email, field="customer.email") if cust.email else None
+        iid = repo.new_id()
+        now = clock()
+
+        def write(conn: Connection) -> None:
+            contact = repo.find_or_create_contact(conn, p.tenant_id, now=now, name=cust.name,
+                                                  phone=phone, email=email)
+            log.insert_interaction(conn, p.tenant_id, interaction_id=iid,
+                                   channel=body.channel.value, contact_id=contact,
+                                   queue_id=body.queue, priority=body.priority,
+                                   attributes=body.attributes, now=now)
+
+        runtime.execute(p.tenant_id, c.Arrive(
+            interaction_id=iid, channel=body.channel, queue_id=body.queue,
+            priority=body.priority, attributes=body.attributes,
+            customer=Customer(name=cust.name, phone=phone, email=email)), write=write)
+        return interaction_out(iid, p)
+
+    def interaction_out(iid: str, p: Principal) -> dict[str, Any]:
+        row = read(lambda conn: log.interaction_row(conn, p.tenant_id, iid))
+        out: dict[str, Any] = {
+            "id": iid, "state": row.state, "channel": row.channel, "queue": row.queue_id,
+            "agent": row.agent_id, "priority": row.priority, "contact": row.contact_id,
+            "attributes": row.attributes, "created_at": row.created_at,
+            "enqueued_at": row.enqueued_at, "closed_at": row.closed_at, "position": None,
+            "ewt_s": None, "offered_to": []}
+        try:
+            live = runtime.engine(p.tenant_id).interaction(iid)
+        except SwitchboardError:
+            live = None
+        if live is not None:
+            out.update({k: live[k] for k in ("state", "queue", "agent", "position", "ewt_s",
+                                             "offered_to", "enqueued_at")})
+        if p.role == "agent" and p.agent_id not in (out["agent"], *out["offered_to"]):
+            raise NotFound(f"no interaction {iid!r}", field="interaction")
+        return out
+
+    @router.get("/interactions/{interaction_id}", tags=["interactions"])
+    def get_interaction(interaction_id: str, p: Principal = who) -> dict[str, Any]:
+        """State, queue, position and times of a contact."""
+        return interaction_out(interaction_id, p)
+
+    @router.get("/interactions/{interaction_id}/events", tags=["interactions"])
+    def interaction_events(interaction_id: str, p: Principal = who) -> list[dict[str, Any]]:
+        """The contact's events from the log, oldest first."""
+        read(lambda conn: log.interaction_row(conn, p.tenant_id, interaction_id))
+        return list(read(lambda conn: log.events(conn, p.tenant_id,
+                                                 interaction_id=interaction_id)))
+
+    def act(iid: str, p: Principal, make: Callable[[], c.Command]) -> dict[str, Any]:
+        read(lambda conn: log.interaction_row(conn, p.tenant_id, iid))
+        runtime.execute(p.tenant_id, make())
+        return interaction_out(iid, p)
+
+    @router.post("/interactions/{interaction_id}/accept", tags=["reservations"])
+    def accept(interaction_id: str, body: AgentRef, p: Principal = who) -> dict[str, Any]:
+        """The agent takes the contact offered to it."""
+        agent = p.acting_agent(body.agent)
+        return act(interaction_id, p, lambda: c.Accept(interaction_id=interaction_id,
+                                                       agent_id=agent))
+
+    @router.post("/interactions/{interaction_id}/reject", tags=["reservations"])
+    def reject(interaction_id: str, body: AgentRef, p: Principal = who) -> dict[str, Any]:
+        """The agent declines the offer; the contact goes back to its place."""
+        agent = p.acting_agent(body.agent)
+        return act(interaction_id, p, lambda: c.Reject(interaction_id=interaction_id,
+                                                       agent_id=agent))
+
+    def own(iid: str, p: Principal) -> None:
+        if p.role == "agent":
+            interaction_out(iid, p)  # 404 unless the contact is the agent's
+
+    @router.post("/interactions/{interaction_id}/hold", tags=["interactions"])
+    def hold(interaction_id: str, p: Principal = who) -> dict[str, Any]:
+        own(interaction_id, p)
+        return act(interaction_id, p, lambda: c.Hold(interaction_id=interaction_id))
+
+    @router.post("/interactions/{interaction_id}/resume", tags=["interactions"])
+    def resume(interaction_id: str, p: Principal = who) -> dict[str, Any]:
+        own(interaction_id, p)
+        return act(interaction_id, p, lambda: c.Resume(interaction_id=interaction_id))
+
+    @router.post("/interactions/{interaction_id}/end", tags=["interactions"])
+    def end(interaction_id: str, p: Principal = who) -> dict[str, Any]:
+        """The agent ends the contact; wrap-up follows."""
+        own(interaction_id, p)
+        return act(interaction_id, p, lambda: c.Hangup(interaction_id=interaction_id,
+                                                       by="agent"))
+
+    @router.post("/interactions/{interaction_id}/wrapup", tags=["interactions"])
+    def wrapup(interaction_id: str, body: WrapupIn, p: Principal = who) -> dict[str, Any]:
+        """Finish after-contact work with a disposition."""
+        agent = p.acting_agent(body.agent)
+        return act(interaction_id, p, lambda: c.EndWrapup(
+            interaction_id=interaction_id, agent_id=agent, disposition=body.disposition,
+            notes=body.notes))
+
+    @router.post("/interactions/{interaction_id}/transfer", tags=["interactions"])
+    def transfer(interaction_id: str, body: TransferIn, p: Principal = who) -> dict[str, Any]:
+        """Blind or warm transfer to an agent or a queue."""
+        own(interaction_id, p)
+        to_queue = body.to_queue
+        if to_queue is not None:
+            read(lambda conn: _queue_in_body(conn, p.tenant_id, to_queue, "to_queue"))
+        return act(interaction_id, p, lambda: c.Transfer(
+            interaction_id=interaction_id, to_agent=body.to_agent, to_queue=body.to_queue,
+            mode=body.mode))
+
+    return router
+
+
+def _queue_in_body(conn: Connection, tenant_id: str, queue_id: str,
+                   field: str = "queue") -> None:
+    try:
+        repo.queue_config(conn, tenant_id, queue_id)
+    except NotFound:
+        raise ValidationError(f"no queue {queue_id!r}", field=field) from None
+
+
+def _catalogue(conn: Connection, tenant_id: str, skills: Any, now: float,
+               then: Callable[[], None]) -> None:
+    repo.add_skills(conn, tenant_id, set(skills) - repo.skill_names(conn, tenant_id), now)
+    then()
