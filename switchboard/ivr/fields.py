@@ -34,7 +34,7 @@ class Fields:
             self.fail(path, "must be a mapping")
         for key in value:
             if key not in allowed:
-                self.fail(f"{path}.{key}", "unknown field; expected one of "
+                self.fail(f"{path}.{key}" if path else str(key), "unknown field; expected one of "
                           + ", ".join(sorted(allowed)))
         return value
 

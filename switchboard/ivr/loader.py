@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from switchboard.ivr import model as m
@@ -319,6 +319,8 @@ class _Loader:
         return merge(out)
 
     def day(self, value: Any, path: str) -> date:
+        if isinstance(value, datetime):
+            self.f.fail(path, f"{value} is a time; give a date like 2025-12-25")
         if isinstance(value, date):
             return value
         try:

@@ -57,8 +57,8 @@ class Document:
         except ValueError:
             return None
 
-    def _build(self, node: yaml.Node, path: str) -> Any:
-        self.lines[path] = node.start_mark.line + 1
+    def _build(self, node: yaml.Node, path: str, line: int | None = None) -> Any:
+        self.lines[path] = line if line is not None else node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -70,11 +70,14 @@ class Document:
                 if key in out:
                     raise FlowSyntaxError("duplicate key", field=sub,
                                           line=key_node.start_mark.line + 1, source=self.source)
-                out[key] = self._build(value_node, sub)
+                out[key] = self._build(value_node, sub, key_node.start_mark.line + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self._build(v, f"{path}[{i}]") for i, v in enumerate(node.value)]
-        value = yaml.SafeLoader("").construct_object(node, deep=True)
+        try:
+            value = yaml.SafeLoader("").construct_object(node, deep=True)
+        except (ValueError, yaml.YAMLError):
+            return str(node.value)  # such as 2025-02-30: the loader says what is wrong
         if isinstance(value, int) and not isinstance(value, bool) and ":" in str(node.value):
             return str(node.value)
         return value
@@ -82,5 +85,6 @@ class Document:
     def line(self, path: str) -> int | None:
         """The line of ``path`` or of its nearest parent that has one."""
         while path and path not in self.lines:
-            path = _PARENT.sub("", path)
+            parent = _PARENT.sub("", path)
+            path = parent if parent != path else ""
         return self.lines.get(path)
