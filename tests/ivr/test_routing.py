@@ -70,7 +70,7 @@ def test_a_call_through_the_menu_into_a_queue_to_an_agent_and_a_survey() -> None
     out = shell.do(s.lookup_result({"balance": 12}, t + 9), t + 9)
     assert only(out, fx.Enqueue)[0].skills == {"it": 1}
     assert s.status is Status.QUEUED
-    enq = [ev for ev in shell.log if isinstance(ev, e.Enqueued)][0]
+    enq = next(ev for ev in shell.log if isinstance(ev, e.Enqueued))
     assert (enq.queue_id, dict(enq.skills)) == ("billing", {"it": 1})
     ivr = [ev for ev in shell.log if isinstance(ev, e.IvrInput)]
     assert [(ev.step, ev.digits) for ev in ivr][:3] == [
