@@ -318,7 +318,7 @@ class IvrSession:
                 self.flow.language if self.flow.language in prompt.texts else \
                 next(iter(prompt.texts))
             lang = chosen
-            text = render(prompt.texts[chosen], self._attrs)
+            text = render(prompt.texts[chosen], self._attrs).strip()
         file = render(prompt.file, self._attrs) if prompt.file else None
         return fx.PromptPart(text=text, lang=lang, file=file)
 
