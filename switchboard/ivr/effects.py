@@ -188,13 +188,17 @@ class StartVoicemail(Effect):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransferExternal(Effect):
     """Terminal: connect the caller to ``number`` outside Switchboard. The
-    contact leaves routing: ``Hangup(by="system")`` (self-service in IVR)."""
+    contact leaves routing: ``Hangup(by="system")`` (self-service in IVR),
+    unless routing no longer owns it (``ends_contact`` false, as for HangUp)."""
 
     number: str
     caller_id: str | None = None
     ring_timeout_s: float = 30.0
+    ends_contact: bool = True
 
     def commands(self, interaction_id: str) -> tuple[c.Command, ...]:
+        if not self.ends_contact:
+            return ()
         return (c.Hangup(interaction_id=interaction_id, by="system"),)
 
 

@@ -51,6 +51,8 @@ class Fields:
         return value
 
     def ident(self, value: Any, path: str) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a step id written as a number (options: {1: 2})
         if not isinstance(value, str) or not value.strip():
             self.fail(path, "must be a non-empty string")
         return value

@@ -23,6 +23,7 @@ with, so saving a new version never changes a running call.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -172,7 +173,7 @@ class IvrSession:
     # ------------------------------------------------------------- machinery
     def _input(self, now: float, action: Callable[[], None], *,
                starting: bool = False) -> tuple[fx.Effect, ...]:
-        if isinstance(now, bool) or not isinstance(now, int | float) or now != now:
+        if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
             raise ValidationError(f"must be a time in seconds, got {now!r}", field="now")
         if now < self._now:
             raise ValidationError(f"time went backwards ({now} < {self._now})", field="now")
@@ -301,7 +302,8 @@ class IvrSession:
         elif isinstance(step, m.Transfer):
             self._emit(fx.TransferExternal(step=step.id, number=step.number,
                                            caller_id=step.caller_id,
-                                           ring_timeout_s=step.ring_timeout_s))
+                                           ring_timeout_s=step.ring_timeout_s,
+                                           ends_contact=self._to_engine))
         elif isinstance(step, m.Hangup):
             self._emit(fx.HangUp(step=step.id, reason=step.reason,
                                  ends_contact=self._to_engine))

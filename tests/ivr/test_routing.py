@@ -150,3 +150,38 @@ def test_commands_of_terminal_effects() -> None:
         c.IvrStep(interaction_id="c9", digits="1", step="m"),)
     arrive = CallInfo(interaction_id="c9", caller="+39", called="800").arrive()
     assert arrive.customer.phone == "+39" and arrive.attributes == {"called": "800"}
+
+
+AFTER = """\
+name: t
+start: q
+steps:
+  q: {type: enqueue, queue: q, after_call: menu}
+  menu:
+    type: menu
+    prompt: Press 1 for our partner.
+    options: {1: partner}
+    fallback: bye
+  partner: {type: transfer, number: "+3906999"}
+  bye: {type: hangup}
+"""
+
+
+def test_after_the_call_routing_commands_are_not_sent_again() -> None:
+    s = IvrSession(flow(AFTER), CallInfo(interaction_id="c1"), OPEN)
+    out = s.start(OPEN)
+    assert [type(cmd).__name__ for cmd in engine_commands(out, "c1")] == ["IvrStep", "Enqueue"]
+    out = s.after_call(OPEN + 60)
+    out += s.digit("1", OPEN + 61)
+    assert only(out, fx.TransferExternal)[0].ends_contact is False
+    assert engine_commands(out, "c1") == []
+
+
+def test_a_refused_enqueue_without_if_refused_hangs_up_the_contact() -> None:
+    s = IvrSession(flow(AFTER), CallInfo(interaction_id="c1"), OPEN)
+    s.start(OPEN)
+    assert s.status is Status.QUEUED and s.next_deadline() is None
+    out = s.queue_refused(OPEN + 1)
+    assert out == (fx.HangUp(step="q", reason="queue_refused"),)
+    assert engine_commands(out, "c1") == [c.Hangup(interaction_id="c1", by="system")]
+    assert s.status is Status.ENDED
