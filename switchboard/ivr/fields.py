@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
+from datetime import date, datetime
 from typing import Any, NoReturn
 
 from switchboard.ivr.errors import BadValue, FlowError
-from switchboard.ivr.model import DIGITS, LANGUAGES, Prompt
+from switchboard.ivr.hours import merge, parse_range
+from switchboard.ivr.model import DIGITS, LANGUAGES, Check, Intervals, Prompt
 from switchboard.ivr.source import Document
 from switchboard.ivr.values import ATTRIBUTE, check_template
 
@@ -140,3 +142,61 @@ class Fields:
         elif "lang" in data:
             self.fail(f"{path}.lang", "lang goes with say")
         return Prompt(texts=texts, file=file)
+
+    def checks(self, value: Any, path: str) -> tuple[Check, ...]:
+        """``validate`` of a collect step: luhn, {regex: P}, {range: [LOW, HIGH]} or a list."""
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for i, item in enumerate(items):
+            p = f"{path}[{i}]" if isinstance(value, list) else path
+            if item == "luhn":
+                out.append(Check("luhn"))
+                continue
+            if not isinstance(item, dict) or len(item) != 1 \
+                    or next(iter(item)) not in ("regex", "range"):
+                self.fail(p, "must be luhn, {regex: PATTERN} or {range: [LOW, HIGH]}")
+            kind, arg = next(iter(item.items()))
+            if kind == "regex":
+                pattern = self.text(arg, f"{p}.regex")
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    self.fail(f"{p}.regex", f"not a valid regular expression: {exc}")
+                out.append(Check("regex", pattern=pattern))
+            else:
+                if not isinstance(arg, list) or len(arg) != 2:
+                    self.fail(f"{p}.range", "must be [LOW, HIGH]")
+                lo = self.whole(arg[0], f"{p}.range[0]", low=0, high=10**18)
+                hi = self.whole(arg[1], f"{p}.range[1]", low=0, high=10**18)
+                if hi < lo:
+                    self.fail(f"{p}.range", f"HIGH ({hi}) is below LOW ({lo})")
+                out.append(Check("range", low=lo, high=hi))
+        return tuple(out)
+
+    def ranges(self, value: Any, path: str) -> Intervals:
+        """Opening hours of a day: a list of HH:MM-HH:MM ranges, one range, or closed."""
+        if value == "closed" or value is None:
+            return ()
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            self.fail(path, "must be a list of ranges like 08:30-12:00, or closed")
+        out = []
+        for i, item in enumerate(items):
+            try:
+                out.append(parse_range(item if isinstance(item, str) else repr(item)))
+            except ValueError as exc:
+                self.fail(f"{path}[{i}]", str(exc))
+        return merge(out)
+
+    def day(self, value: Any, path: str) -> date:
+        """A date (YAML gives one for 2025-12-25; JSON gives the text)."""
+        if isinstance(value, datetime):
+            self.fail(path, f"{value} is a time; give a date like 2025-12-25")
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(path, f"{value!r} is not a date like 2025-12-25")

@@ -13,13 +13,13 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from switchboard.ivr import model as m
 from switchboard.ivr.errors import MissingFallback, UnknownStepType
 from switchboard.ivr.fields import Fields
-from switchboard.ivr.hours import WEEKDAYS, merge, parse_range, zone
+from switchboard.ivr.hours import WEEKDAYS, zone
 from switchboard.ivr.source import Document
 from switchboard.ivr.validate import check_graph
 
@@ -216,40 +216,9 @@ class _Loader:
                              allow_none=True),
             inter_digit_timeout_s=f.number(raw.get("inter_digit_timeout_s", 4),
                                            f"{path}.inter_digit_timeout_s", low=0, high=600),
-            checks=self.checks(raw.get("validate"), f"{path}.validate"),
+            checks=f.checks(raw.get("validate"), f"{path}.validate"),
             sensitive=f.flag(raw.get("sensitive", False), f"{path}.sensitive"),
             next=self.target(raw, path, "next"), fallback=self.target(raw, path, "fallback"))
-
-    def checks(self, value: Any, path: str) -> tuple[m.Check, ...]:
-        if value is None:
-            return ()
-        items = value if isinstance(value, list) else [value]
-        out = []
-        for i, item in enumerate(items):
-            p = f"{path}[{i}]" if isinstance(value, list) else path
-            if item == "luhn":
-                out.append(m.Check("luhn"))
-                continue
-            if not isinstance(item, dict) or len(item) != 1 \
-                    or next(iter(item)) not in ("regex", "range"):
-                self.f.fail(p, "must be luhn, {regex: PATTERN} or {range: [LOW, HIGH]}")
-            kind, arg = next(iter(item.items()))
-            if kind == "regex":
-                pattern = self.f.text(arg, f"{p}.regex")
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    self.f.fail(f"{p}.regex", f"not a valid regular expression: {exc}")
-                out.append(m.Check("regex", pattern=pattern))
-            else:
-                if not isinstance(arg, list) or len(arg) != 2:
-                    self.f.fail(f"{p}.range", "must be [LOW, HIGH]")
-                lo = self.f.whole(arg[0], f"{p}.range[0]", low=0, high=10**18)
-                hi = self.f.whole(arg[1], f"{p}.range[1]", low=0, high=10**18)
-                if hi < lo:
-                    self.f.fail(f"{p}.range", f"HIGH ({hi}) is below LOW ({lo})")
-                out.append(m.Check("range", low=lo, high=hi))
-        return tuple(out)
 
     def callback(self, sid: str, raw: dict[str, Any], path: str) -> m.Step:
         f = self.f
@@ -282,7 +251,7 @@ class _Loader:
         except ValueError as exc:
             f.fail(f"{path}.timezone", str(exc))
         weekly_raw = f.keys(raw.get("weekly", {}), f"{path}.weekly", WEEKDAYS)
-        weekly = {WEEKDAYS.index(day): self.ranges(v, f"{path}.weekly.{day}")
+        weekly = {WEEKDAYS.index(day): f.ranges(v, f"{path}.weekly.{day}")
                   for day, v in weekly_raw.items()}
         holidays: dict[date, m.Intervals] = {}
         listing = raw.get("holidays", [])
@@ -293,9 +262,9 @@ class _Loader:
             ranges: m.Intervals = ()
             if isinstance(item, dict):
                 f.keys(item, p, ("date", "hours"))
-                ranges = self.ranges(item.get("hours", []), f"{p}.hours")
+                ranges = f.ranges(item.get("hours", []), f"{p}.hours")
                 item = item.get("date")
-            day = self.day(item, p)
+            day = f.day(item, p)
             if day in holidays:
                 f.fail(p, f"{day.isoformat()} is listed twice")
             holidays[day] = ranges
@@ -303,30 +272,6 @@ class _Loader:
                        holidays=holidays, open=self.target(raw, path, "open"),
                        closed=self.target(raw, path, "closed"),
                        holiday=self.opt_target(raw, path, "holiday"))
-
-    def ranges(self, value: Any, path: str) -> m.Intervals:
-        if value == "closed" or value is None:
-            return ()
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list):
-            self.f.fail(path, "must be a list of ranges like 08:30-12:00, or closed")
-        out = []
-        for i, item in enumerate(items):
-            try:
-                out.append(parse_range(item if isinstance(item, str) else repr(item)))
-            except ValueError as exc:
-                self.f.fail(f"{path}[{i}]", str(exc))
-        return merge(out)
-
-    def day(self, value: Any, path: str) -> date:
-        if isinstance(value, datetime):
-            self.f.fail(path, f"{value} is a time; give a date like 2025-12-25")
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.f.fail(path, f"{value!r} is not a date like 2025-12-25")
 
     def set_attributes(self, sid: str, raw: dict[str, Any], path: str) -> m.Step:
         f = self.f

@@ -25,102 +25,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
 
-from switchboard.domain import commands as c
 from switchboard.domain.errors import InvalidTransition, ValidationError
-from switchboard.domain.model import Customer
 from switchboard.ivr import effects as fx
 from switchboard.ivr import model as m
 from switchboard.ivr.hours import status as hours_status
+from switchboard.ivr.keys import KeyHandling
 from switchboard.ivr.logic import flatten, matches
-from switchboard.ivr.values import mask, passes, render
+from switchboard.ivr.state import CallInfo, Status
+from switchboard.ivr.values import render
 
-MAX_TYPEAHEAD = 32
+__all__ = ["CallInfo", "IvrSession", "Status"]
+
 MAX_CHAIN = 1000  # steps in a row without a wait: a guard; validation forbids such loops
 
 
-class Status(StrEnum):
-    NEW = "new"
-    RUNNING = "running"
-    QUEUED = "queued"  # handed to routing, may come back (after_call, if_refused)
-    ENDED = "ended"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallInfo:
-    """The call the session serves: its interaction id, the caller's number
-    (ANI), the number dialled (DNIS) and starting attributes."""
-
-    interaction_id: str
-    caller: str | None = None
-    called: str | None = None
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-
-    def arrive(self) -> c.Arrive:
-        """The engine command that opens this contact in IVR."""
-        attrs = dict(self.attributes)
-        if self.called:
-            attrs["called"] = self.called
-        return c.Arrive(interaction_id=self.interaction_id,
-                        customer=Customer(phone=self.caller), attributes=attrs)
-
-
-class IvrSession:
+class IvrSession(KeyHandling):
     """Runs one call through a flow. See the module docstring."""
-
-    def __init__(self, flow: m.Flow, call: CallInfo, now: float) -> None:
-        self.flow = flow
-        self.call = call
-        self.started_at = now
-        self.status = Status.NEW
-        self._now = now
-        attrs: dict[str, Any] = dict(call.attributes)
-        attrs.update(caller=call.caller, called=call.called,
-                     interaction_id=call.interaction_id)
-        if attrs.get("language") not in m.LANGUAGES:
-            attrs["language"] = flow.language
-        self._attrs = attrs
-        self._sensitive: set[str] = set()
-        self._step: m.Step | None = None
-        self._wait: str | None = None
-        self._deadline: float | None = None
-        self._play_id = 0
-        self._playing: int | None = None
-        self._failures = 0
-        self._digits = ""
-        self._typeahead = ""
-        self._request_id = 0
-        self._to_engine = True  # the contact is in the engine's IVR
-        self._out: list[fx.Effect] = []
-
-    # ---------------------------------------------------------------- queries
-    @property
-    def version(self) -> int | None:
-        """The version of the flow this call runs (pinned at creation)."""
-        return self.flow.version
-
-    @property
-    def step(self) -> str | None:
-        """The id of the current step."""
-        return self._step.id if self._step is not None else None
-
-    @property
-    def attributes(self) -> Mapping[str, Any]:
-        """The call's attributes now (read-only view; sensitive values unmasked)."""
-        return MappingProxyType(self._attrs)
-
-    @property
-    def waiting_for(self) -> str | None:
-        """prompt, input, lookup, queue, or None (not started or ended)."""
-        return self._wait
-
-    def next_deadline(self) -> float | None:
-        """When :meth:`advance` must be called next; None while nothing is timed."""
-        return self._deadline
 
     # ----------------------------------------------------------------- inputs
     def start(self, now: float) -> tuple[fx.Effect, ...]:
@@ -192,21 +114,9 @@ class IvrSession:
         self._out = []
         return tuple(out)
 
-    def _emit(self, effect: fx.Effect) -> None:
-        self._out.append(effect)
-
     def _start(self) -> None:
         self.status = Status.RUNNING
         self._go(self.flow.start)
-
-    def _set_wait(self, wait: str | None, seconds: float | None) -> None:
-        self._wait = wait
-        self._deadline = None if seconds is None else self._now + seconds
-
-    def _end(self) -> None:
-        self.status = Status.ENDED
-        self._set_wait(None, None)
-        self._playing = None
 
     def _go(self, step_id: str) -> None:
         """Enter steps until one waits or the call is handed over."""
@@ -311,138 +221,6 @@ class IvrSession:
             raise TypeError(f"unknown step {step!r}")
         self._end()
 
-    # ---------------------------------------------------------------- prompts
-    def _part(self, prompt: m.Prompt) -> fx.PromptPart:
-        text = lang = None
-        if prompt.texts:
-            want = str(self._attrs.get("language"))
-            chosen = want if want in prompt.texts else \
-                self.flow.language if self.flow.language in prompt.texts else \
-                next(iter(prompt.texts))
-            lang = chosen
-            text = render(prompt.texts[chosen], self._attrs).strip()
-        file = render(prompt.file, self._attrs) if prompt.file else None
-        return fx.PromptPart(text=text, lang=lang, file=file)
-
-    def _play(self, prompts: list[m.Prompt], barge_in: bool) -> None:
-        self._play_id += 1
-        self._playing = self._play_id
-        self._emit(fx.PlayPrompt(step=self.step, play_id=self._play_id,
-                                 parts=tuple(self._part(p) for p in prompts), barge_in=barge_in))
-        self._set_wait("prompt", self.flow.max_prompt_s)
-
-    def _stop_prompt(self) -> None:
-        if self._playing is not None:
-            self._emit(fx.StopPrompt(step=self.step, play_id=self._playing))
-            self._playing = None
-
-    def _prompt_done(self) -> None:
-        self._playing = None
-        step = self._step
-        if isinstance(step, m.Play):
-            self._go(step.next)
-        elif isinstance(step, m.Ask):
-            self._set_wait("input", step.timeout_s)
-
-    # ------------------------------------------------------------------ input
-    def _on_digit(self, d: str) -> None:
-        step = self._step
-        if self._wait == "input":
-            self._ask_digit(d)
-        elif self._wait == "prompt" and isinstance(step, m.Ask | m.Play):
-            if not step.barge_in:
-                return
-            self._stop_prompt()
-            if isinstance(step, m.Ask):
-                self._set_wait("input", step.timeout_s)
-                self._ask_digit(d)
-            else:
-                self._keep(d)
-                self._go(step.next)
-        elif self._wait == "lookup":
-            self._keep(d)
-
-    def _keep(self, d: str) -> None:
-        if len(self._typeahead) < MAX_TYPEAHEAD:
-            self._typeahead += d
-
-    def _drain_typeahead(self) -> None:
-        step = self._step
-        while self._typeahead and self._wait == "input" and self._step is step:
-            d, self._typeahead = self._typeahead[0], self._typeahead[1:]
-            self._ask_digit(d)
-
-    def _ask_digit(self, d: str) -> None:
-        step = self._step
-        if isinstance(step, m.Menu):
-            if d in step.options:
-                self._record(d, {}, "selected")
-                self._go(step.options[d])
-            else:
-                self._failure(d, "invalid")
-        elif isinstance(step, m.Callback):
-            if d == step.accept_key:
-                self._record(d, {}, "accepted")
-                phone = render(step.phone, self._attrs)
-                self._emit(fx.RequestCallback(
-                    step=step.id, queue_id=step.queue, phone=phone or None,
-                    priority=step.priority, skills=self._skills(step.skills),
-                    attributes=self._export(None)))
-                self._to_engine = False
-                self._go(step.accepted)
-            elif d == step.decline_key:
-                self._record(d, {}, "declined")
-                self._go(step.fallback)
-            else:
-                self._failure(d, "invalid")
-        elif isinstance(step, m.Survey):
-            if d in "12345":
-                self._record(d, {}, "answered")
-                self._emit(fx.RecordSurvey(step=step.id, survey=step.survey, score=int(d)))
-                self._go(step.next)
-            else:
-                self._failure(d, "invalid")
-        elif isinstance(step, m.Collect):
-            if d == step.terminator:
-                if len(self._digits) >= step.min_length:
-                    self._collected(step)
-                else:
-                    self._failure(self._digits + d, "invalid")
-                return
-            self._digits += d
-            if len(self._digits) >= step.max_length:
-                self._collected(step)
-            else:
-                self._set_wait("input", step.inter_digit_timeout_s)
-
-    def _collected(self, step: m.Collect) -> None:
-        value = self._digits
-        if not all(passes(check, value) for check in step.checks):
-            self._failure(value, "invalid")
-            return
-        self._attrs[step.into] = value
-        if step.sensitive:
-            self._sensitive.add(step.into)
-        else:
-            self._sensitive.discard(step.into)
-        shown = mask(value) if step.sensitive else value
-        self._record(shown, {step.into: shown}, "collected")
-        self._go(step.next)
-
-    def _failure(self, keyed: str, outcome: str) -> None:
-        step = self._step
-        assert isinstance(step, m.Ask)
-        sensitive = isinstance(step, m.Collect) and step.sensitive
-        self._record(mask(keyed) if sensitive else keyed, {}, outcome)
-        self._failures += 1
-        self._digits = ""
-        self._typeahead = ""
-        if self._failures > step.retries:
-            self._go(step.fallback)
-            return
-        extra = step.invalid if outcome == "invalid" else step.no_input
-        self._play([p for p in (extra, step.prompt) if p is not None], step.barge_in)
-
     # ------------------------------------------------------------ time, data
     def _on_time(self) -> None:
         if self._deadline is None or self._now < self._deadline:
@@ -492,29 +270,3 @@ class IvrSession:
         self.status = Status.RUNNING
         self._to_engine = which == "if_refused"
         self._go(target)
-
-    # ---------------------------------------------------------------- helpers
-    def _record(self, digits: str, attributes: Mapping[str, Any], outcome: str) -> None:
-        shown = {k: (mask(str(v)) if k in self._sensitive else v) for k, v in attributes.items()}
-        self._emit(fx.InputRecorded(step=self.step, digits=digits, attributes=shown,
-                                    outcome=outcome, to_engine=self._to_engine))
-
-    def _export(self, names: tuple[str, ...] | None) -> dict[str, Any]:
-        """Attributes handed to routing: the named ones (or all but the call's
-        own), sensitive ones masked, missing ones left out."""
-        keys = names if names is not None else [
-            k for k in self._attrs if k not in ("caller", "interaction_id")]
-        out = {}
-        for k in keys:
-            v = self._attrs.get(k)
-            if v is not None:
-                out[k] = mask(str(v)) if k in self._sensitive else v
-        return out
-
-    def _skills(self, skills: Mapping[str, int]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for name, level in skills.items():
-            resolved = render(name, self._attrs)
-            if resolved:
-                out[resolved] = max(level, out.get(resolved, 0))
-        return out
