@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from switchboard.ivr import TERMINAL, CallInfo, IvrSession, Status
+from switchboard.ivr import TERMINAL, CallInfo, FlowError, IvrSession, Status, load_flow
 from switchboard.ivr import effects as fx
 from switchboard.ivr.model import DIGITS, Flow
 from tests.ivr.conftest import EXAMPLES, T0, flow
@@ -95,3 +95,81 @@ def test_every_call_ends_in_a_terminal_effect(name: str, script: list[tuple[str,
 
 def test_the_example_flows_are_all_tested() -> None:
     assert set(FLOWS) >= {"support", "sales"}
+
+
+@st.composite
+def random_flows(draw: st.DrawFn) -> dict[str, Any]:
+    """Small random flows: step i always leads on to step i + 1 (so all are
+    reachable), other targets point forward, menu options anywhere (loops a
+    caller can key round); the last step hangs up."""
+    n = draw(st.integers(2, 8))
+    ids = [f"s{i}" for i in range(n)]
+    steps: dict[str, Any] = {ids[-1]: {"type": "hangup"}}
+    for i, sid in enumerate(ids[:-1]):
+        first = ids[i + 1]
+        ahead = st.sampled_from(ids[i + 1:])
+        kind = draw(st.sampled_from(["play", "menu", "collect", "set", "branch", "lookup",
+                                     "callback", "enqueue", "hours"]))
+        if kind == "play":
+            steps[sid] = {"type": "play", "prompt": "p", "barge_in": draw(st.booleans()),
+                          "next": first}
+        elif kind == "menu":
+            keys = draw(st.lists(st.sampled_from("019#"), min_size=1, max_size=3, unique=True))
+            steps[sid] = {"type": "menu", "prompt": "m", "retries": draw(st.integers(0, 2)),
+                          "options": {k: draw(st.sampled_from(ids)) for k in keys},
+                          "fallback": first}
+        elif kind == "collect":
+            steps[sid] = {"type": "collect", "prompt": "c", "into": "x", "max_length": 3,
+                          "validate": {"range": [1, 500]}, "next": draw(ahead),
+                          "fallback": first}
+        elif kind == "set":
+            steps[sid] = {"type": "set", "values": {"y": "{x}"}, "next": first}
+        elif kind == "branch":
+            steps[sid] = {"type": "branch", "default": first,
+                          "rules": [{"attr": "x", "above": 100, "next": draw(ahead)}]}
+        elif kind == "lookup":
+            steps[sid] = {"type": "lookup", "source": "contacts", "into": "r",
+                          "next": draw(ahead), "fallback": first}
+        elif kind == "hours":
+            steps[sid] = {"type": "hours", "timezone": "Europe/Rome", "open": draw(ahead),
+                          "weekly": {"mon": "09:00-17:00"}, "closed": first}
+        elif kind == "callback":
+            steps[sid] = {"type": "callback", "queue": "q", "prompt": "cb",
+                          "accepted": ids[-1], "declined": first}
+        else:
+            steps[sid] = {"type": "enqueue", "queue": "q", "if_refused": first}
+    return {"name": "random", "start": "s0", "steps": steps}
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(data=random_flows(), script=actions, offset=st.floats(0, 7 * 86400),
+       after=st.booleans())
+def test_every_call_through_a_random_flow_ends(data: dict[str, Any],
+                                               script: list[tuple[str, Any]],
+                                               offset: float, after: bool) -> None:
+    out = run(load_flow(data), T0 + offset, script, after)
+    assert any(isinstance(e, TERMINAL) for e in out)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=random_flows(), rewires=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 8)),
+                                             max_size=3),
+       script=actions, after=st.booleans())
+def test_a_rewired_flow_is_refused_with_a_flow_error_or_every_call_ends(
+        data: dict[str, Any], rewires: list[tuple[int, int]],
+        script: list[tuple[str, Any]], after: bool) -> None:
+    steps = data["steps"]
+    ids = list(steps)
+    for which, to in rewires:
+        step = steps[ids[which % len(ids)]]
+        fields = [k for k in ("next", "fallback", "default", "closed", "declined", "if_refused")
+                  if k in step]
+        if fields:
+            step[fields[0]] = ids[to] if to < len(ids) else "nowhere"
+    try:
+        f = load_flow(data)
+    except FlowError:
+        return  # refused with a clear error: that is the other allowed outcome
+    out = run(f, T0, script, after)
+    assert any(isinstance(e, TERMINAL) for e in out)
