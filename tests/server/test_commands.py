@@ -38,9 +38,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/db.db"
     base = ["admin", "create-user", "--db", url, "--username", "u"]
     cases = [
-        (base + ["--password", "short"], "password"),
-        (base + ["--password", "long-enough", "--role", "root"], "role"),
-        (base + ["--password", "long-enough", "--role", "agent"], "agent"),
+        ([*base, "--password", "short"], "password"),
+        ([*base, "--password", "long-enough", "--role", "root"], "role"),
+        ([*base, "--password", "long-enough", "--role", "agent"], "agent"),
         (["admin", "drop-all", "--db", url], "action"),
         (["admin", "create-user", "--db", "mysql://x/y", "--username", "u", "--password",
           "long-enough"], "db"),
@@ -50,9 +50,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert r.exit_code == 2, (args, r.output)
         assert r.stderr.startswith(f"error: {field}:"), r.stderr
         assert "Traceback" not in r.output
-    ok = runner.invoke(app, base + ["--password", "long-enough"])
+    ok = runner.invoke(app, [*base, "--password", "long-enough"])
     assert ok.exit_code == 0
-    dup = runner.invoke(app, base + ["--password", "long-enough"])
+    dup = runner.invoke(app, [*base, "--password", "long-enough"])
     assert dup.exit_code == 2 and "taken" in dup.stderr
     serve = runner.invoke(app, ["serve", "--db", "oracle://x/y"])
     assert serve.exit_code == 2 and serve.stderr.startswith("error: db:")
