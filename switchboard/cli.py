@@ -28,6 +28,7 @@ def _root() -> None:
 # (command name, module under switchboard.commands, function in it)
 COMMANDS: list[tuple[str, str, str]] = [
     ("demo", "demo", "demo"),
+    ("ivr-validate", "ivr", "ivr_validate"),
     ("erlang", "erlang", "erlang"),
     ("simulate", "simulate", "simulate"),
     ("report", "report", "report"),
