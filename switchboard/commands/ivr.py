@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -17,10 +18,10 @@ from switchboard.ivr.loader import parse_flow
 
 
 def ivr_validate(
-    files: list[Path] = typer.Argument(..., help="Flow files (YAML or JSON)."),
-    queues: str | None = typer.Option(
-        None, "--queues", help="Comma-separated queue names the flows may enqueue to."),
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+    files: Annotated[list[Path], typer.Argument(help="Flow files (YAML or JSON).")],
+    queues: Annotated[str | None, typer.Option(
+        "--queues", help="Comma-separated queue names the flows may enqueue to.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Validate IVR flow files (see docs/ivr.md); exit 2 if any is refused."""
     known = [q.strip() for q in queues.split(",") if q.strip()] if queues else None
