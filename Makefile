@@ -22,6 +22,8 @@ run: $(STAMP)
 	$(BIN)/switchboard demo
 
 test: $(STAMP)
+	$(BIN)/ruff check switchboard tests bench
+	$(BIN)/mypy switchboard
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
