@@ -142,18 +142,21 @@ class Runtime:
         with self.db.connect() as conn:
             seeds = repo.tenant_seeds(conn)
             for tenant_id, seed in seeds.items():
-                engine, report = rebuild(conn, tenant_id, seed)
-                self.replayed[tenant_id] = report
-                if report.mismatches:
-                    for line in report.mismatches[:20]:
-                        logger.error("replay mismatch: %s", line)
-                    raise ReplayMismatch(
-                        f"replaying tenant {tenant_id}'s log gave other events than were "
-                        f"logged ({len(report.mismatches)} inputs differ); first: "
-                        f"{report.mismatches[0]}")
-                self._tenants[tenant_id] = _Tenant(tenant_id, engine)
+                self._tenants[tenant_id] = self._load(conn, tenant_id, seed)
         for t in self._tenants.values():
             self._arm(t)
+
+    def _load(self, conn: Connection, tenant_id: str, seed: int) -> _Tenant:
+        engine, report = rebuild(conn, tenant_id, seed)
+        self.replayed[tenant_id] = report
+        if report.mismatches:
+            for line in report.mismatches[:20]:
+                logger.error("replay mismatch: %s", line)
+            raise ReplayMismatch(
+                f"replaying tenant {tenant_id}'s log gave other events than were "
+                f"logged ({len(report.mismatches)} inputs differ); first: "
+                f"{report.mismatches[0]}")
+        return _Tenant(tenant_id, engine)
 
     def stop(self) -> None:
         for t in self._tenants.values():
@@ -169,8 +172,7 @@ class Runtime:
             seed = repo.tenant_seeds(conn).get(tenant_id)
             if seed is None:
                 raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
-            engine, _ = rebuild(conn, tenant_id, seed)
-        self._tenants[tenant_id] = t = _Tenant(tenant_id, engine)
+            self._tenants[tenant_id] = t = self._load(conn, tenant_id, seed)
         self._arm(t)
 
     def engine(self, tenant_id: str) -> Engine:
