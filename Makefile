@@ -24,6 +24,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check switchboard tests bench
 	$(BIN)/mypy switchboard
+	sh scripts/test-deps.sh
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

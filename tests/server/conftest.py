@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from switchboard.commands.admin import create_user
+from tests.store.conftest import database_url
 
 PASSWORD = "correct horse battery"
 
@@ -71,10 +72,11 @@ class Server:
                 self.kill()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("srv")
-    srv = Server(f"sqlite:///{tmp}/api.db", tmp / "server.log")
+    srv = Server(database_url(request.param, tmp), tmp / "server.log")
     create_user(srv.db_url, username=f"boot-{uuid.uuid4().hex}", password=PASSWORD,
                 role="admin", tenant="boot")  # migrates before the server starts
     srv.start()

@@ -12,13 +12,15 @@ import pytest
 
 from switchboard.commands.admin import create_user
 from tests.server.conftest import PASSWORD, Server, login
+from tests.store.conftest import database_url
 
 N = 500
 
 
 @pytest.mark.slow
-def test_kill_9_with_500_queued_loses_nothing_and_keeps_order(tmp_path: Path) -> None:
-    srv = Server(f"sqlite:///{tmp_path}/crash.db", tmp_path / "server.log")
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_kill_9_with_500_queued_loses_nothing_and_keeps_order(kind: str, tmp_path: Path) -> None:
+    srv = Server(database_url(kind, tmp_path), tmp_path / "server.log")
     name = f"admin-{uuid.uuid4().hex[:8]}"
     create_user(srv.db_url, username=name, password=PASSWORD, role="admin", tenant="crash")
     srv.start()

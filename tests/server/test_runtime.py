@@ -17,6 +17,7 @@ from switchboard.server.runtime import ReplayMismatch, Runtime
 from switchboard.store import log, repo
 from switchboard.store import schema as s
 from switchboard.store.db import migrate, open_db
+from tests.store.conftest import database_url
 
 
 class Clock:
@@ -27,9 +28,9 @@ class Clock:
         return self.t
 
 
-@pytest.fixture
-def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = open_db(f"sqlite:///{tmp_path}/rt.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = open_db(database_url(request.param, tmp_path))
     migrate(engine)
     with engine.begin() as conn:
         repo.create_tenant(conn, "t1", name="One", now=0.0, seed=3)
