@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from switchboard.domain.errors import SwitchboardError
 from switchboard.server import auth
+from switchboard.server.feed import install_feed
 from switchboard.server.runtime import Runtime
 from switchboard.store import repo
 
@@ -125,6 +126,7 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
 
     from switchboard.server.routes import build_router
 
+    install_feed(app, runtime, db, clock)
     router = build_router(runtime, clock, principal)
     app.include_router(router)
     app.state.api_router = router

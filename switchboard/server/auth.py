@@ -33,7 +33,9 @@ WATCHERS = frozenset({"admin", "supervisor", "analyst"})
 P = "/api/v1"
 ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/auth/token"): PUBLIC,
+    ("POST", f"{P}/auth/logout"): ALL,
     ("GET", f"{P}/me"): ALL,
+    ("WEBSOCKET", f"{P}/events/ws"): ALL,
     ("POST", f"{P}/queues"): frozenset({"admin"}),
     ("GET", f"{P}/queues"): ALL,
     ("GET", f"{P}/queues/{{queue_id}}"): ALL,

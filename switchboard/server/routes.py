@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
@@ -18,7 +18,7 @@ from switchboard.domain import commands as c
 from switchboard.domain.enums import AgentStatus, Channel, Strategy
 from switchboard.domain.errors import NotFound, SwitchboardError, ValidationError
 from switchboard.domain.model import AgentConfig, Customer, QueueConfig
-from switchboard.server.auth import Forbidden, Principal
+from switchboard.server.auth import Forbidden, Principal, bearer, token_digest
 from switchboard.server.runtime import Runtime
 from switchboard.store import log, repo
 from switchboard.store.contacts import check_email, to_e164
@@ -100,6 +100,13 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
     def read(fn: Callable[[Connection], Any]) -> Any:
         with db.connect() as conn:
             return fn(conn)
+
+    @router.post("/auth/logout", status_code=204, tags=["auth"])
+    def logout(request: Request, p: Principal = who) -> None:
+        """Revoke the calling token (its event feeds close within a second)."""
+        digest = token_digest(bearer(request))
+        with db.begin() as conn:
+            repo.delete_token(conn, p.tenant_id, digest)
 
     @router.get("/me", tags=["auth"])
     def me(p: Principal = who) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from switchboard.domain.errors import Conflict, NotFound, ValidationError
 from switchboard.domain.model import AgentConfig, QueueConfig
@@ -70,6 +70,11 @@ def save_token(conn: Connection, tenant_id: str, *, token_hash: str, user_id: st
     conn.execute(insert(s.Token).values(token_hash=token_hash, user_id=user_id,
                                         tenant_id=tenant_id, created_at=now,
                                         expires_at=now + ttl_s))
+
+
+def delete_token(conn: Connection, tenant_id: str, token_hash: str) -> None:
+    conn.execute(delete(s.Token).where(s.Token.tenant_id == tenant_id,
+                                       s.Token.token_hash == token_hash))
 
 
 def user_for_token(conn: Connection, token_hash: str, now: float) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from starlette.routing import Route, WebSocketRoute
 
 from switchboard.server.app import create_app
 from switchboard.server.auth import ROUTE_ROLES
@@ -139,12 +140,13 @@ def test_every_route_is_in_the_permission_table_and_openapi_is_served(
         server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     app = create_app(open_db(f"sqlite:///{tmp_path}/x.db"))
     public = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
+    seen: set[tuple[str, str]] = set()
     for route in [*app.routes, *app.state.api_router.routes]:
-        path = getattr(route, "path", "")
-        for method in getattr(route, "methods", set()) - {"HEAD"}:
-            if path in public:
-                continue
-            assert (method, path) in ROUTE_ROLES, f"{method} {path} has no roles"
+        if isinstance(route, WebSocketRoute):
+            seen.add(("WEBSOCKET", route.path))
+        elif isinstance(route, Route) and route.path not in public:
+            seen |= {(m, route.path) for m in route.methods or () if m != "HEAD"}
+    assert seen == set(ROUTE_ROLES)  # no route without roles, no stale row in the table
     spec = httpx.get(f"{server.url}/api/v1/openapi.json").json()
     assert "/api/v1/interactions/{interaction_id}" in spec["paths"]
     assert set(spec["paths"]) <= {p for _, p in ROUTE_ROLES}
