@@ -7,7 +7,7 @@ the command and its events; so a refused request changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -89,8 +89,12 @@ def queue_out(q: QueueConfig) -> dict[str, Any]:
 
 
 def build_router(runtime: Runtime, clock: Callable[[], float],
-                 principal: Callable[..., Principal]) -> APIRouter:
-    """The routes under ``/api/v1`` that need a token (see ``auth.ROUTE_ROLES``)."""
+                 principal: Callable[..., Awaitable[Principal]]) -> APIRouter:
+    """The routes under ``/api/v1`` that need a token (see ``auth.ROUTE_ROLES``).
+
+    Handlers are ``async`` on purpose: they run on the event loop's thread, the
+    only thread that may drive the runtime (FastAPI would run plain functions
+    in a thread pool, where engine calls could interleave)."""
     # Router-wide: no route under it can skip the permission table; handlers that
     # need the caller declare the same dependency (FastAPI runs it once).
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(principal)])
@@ -102,20 +106,20 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
             return fn(conn)
 
     @router.post("/auth/logout", status_code=204, tags=["auth"])
-    def logout(request: Request, p: Principal = who) -> None:
+    async def logout(request: Request, p: Principal = who) -> None:
         """Revoke the calling token (its event feeds close within a second)."""
         digest = token_digest(bearer(request))
         with db.begin() as conn:
             repo.delete_token(conn, p.tenant_id, digest)
 
     @router.get("/me", tags=["auth"])
-    def me(p: Principal = who) -> dict[str, Any]:
+    async def me(p: Principal = who) -> dict[str, Any]:
         """The calling user: id, tenant, role and agent."""
         return {"id": p.user_id, "tenant": p.tenant_id, "role": p.role, "agent": p.agent_id}
 
     # ------------------------------------------------------------------ queues
     @router.post("/queues", status_code=201, tags=["queues"])
-    def create_queue(body: QueueIn, p: Principal = who) -> dict[str, Any]:
+    async def create_queue(body: QueueIn, p: Principal = who) -> dict[str, Any]:
         """Create a queue; unknown skills join the tenant's catalogue."""
         q = QueueConfig(id=repo.new_id(), **body.model_dump())
         now = clock()
@@ -126,15 +130,15 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         return queue_out(q)
 
     @router.get("/queues", tags=["queues"])
-    def list_queues(p: Principal = who) -> list[dict[str, Any]]:
+    async def list_queues(p: Principal = who) -> list[dict[str, Any]]:
         return [queue_out(q) for q in read(lambda conn: repo.list_queues(conn, p.tenant_id))]
 
     @router.get("/queues/{queue_id}", tags=["queues"])
-    def get_queue(queue_id: str, p: Principal = who) -> dict[str, Any]:
+    async def get_queue(queue_id: str, p: Principal = who) -> dict[str, Any]:
         return queue_out(read(lambda conn: repo.queue_config(conn, p.tenant_id, queue_id)))
 
     @router.get("/queues/{queue_id}/stats", tags=["queues"])
-    def queue_stats(queue_id: str, p: Principal = who) -> dict[str, Any]:
+    async def queue_stats(queue_id: str, p: Principal = who) -> dict[str, Any]:
         """Live figures: waiting, longest wait, agents ready and logged in, EWT."""
         read(lambda conn: repo.queue_config(conn, p.tenant_id, queue_id))
         engine = runtime.engine(p.tenant_id)
@@ -145,7 +149,7 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
 
     # ------------------------------------------------------------------ agents
     @router.post("/agents", status_code=201, tags=["agents"])
-    def create_agent(body: AgentIn, p: Principal = who) -> dict[str, Any]:
+    async def create_agent(body: AgentIn, p: Principal = who) -> dict[str, Any]:
         """Create an agent (offline); unknown skills join the tenant's catalogue."""
         kwargs: dict[str, Any] = {"id": repo.new_id(), "name": body.name,
                                   "skills": body.skills}
@@ -160,20 +164,20 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         return runtime.engine(p.tenant_id).agent(a.id)
 
     @router.get("/agents", tags=["agents"])
-    def list_agents(p: Principal = who) -> list[dict[str, Any]]:
+    async def list_agents(p: Principal = who) -> list[dict[str, Any]]:
         engine = runtime.engine(p.tenant_id)
         return [engine.agent(r.id) for r in read(lambda conn: repo.list_agents(conn,
                                                                                 p.tenant_id))]
 
     @router.get("/agents/{agent_id}", tags=["agents"])
-    def get_agent(agent_id: str, p: Principal = who) -> dict[str, Any]:
+    async def get_agent(agent_id: str, p: Principal = who) -> dict[str, Any]:
         if p.role == "agent" and p.agent_id != agent_id:
             raise Forbidden("an agent sees only itself", field="agent")
         read(lambda conn: repo.agent_row(conn, p.tenant_id, agent_id))
         return runtime.engine(p.tenant_id).agent(agent_id)
 
     @router.post("/agents/{agent_id}/status", tags=["agents"])
-    def set_status(agent_id: str, body: StatusIn, p: Principal = who) -> dict[str, Any]:
+    async def set_status(agent_id: str, body: StatusIn, p: Principal = who) -> dict[str, Any]:
         """Ready, not ready (with a reason) or offline."""
         if p.role == "agent" and p.agent_id != agent_id:
             raise Forbidden("an agent sets only its own status", field="agent")
@@ -185,7 +189,7 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
 
     # ------------------------------------------------------------------ interactions
     @router.post("/interactions", status_code=201, tags=["interactions"])
-    def create_interaction(body: InteractionIn, p: Principal = who) -> dict[str, Any]:
+    async def create_interaction(body: InteractionIn, p: Principal = who) -> dict[str, Any]:
         """A contact from the API, chat or e-mail, enqueued at once."""
         read(lambda conn: _queue_in_body(conn, p.tenant_id, body.queue))
         cust = body.customer
@@ -229,12 +233,13 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         return out
 
     @router.get("/interactions/{interaction_id}", tags=["interactions"])
-    def get_interaction(interaction_id: str, p: Principal = who) -> dict[str, Any]:
+    async def get_interaction(interaction_id: str, p: Principal = who) -> dict[str, Any]:
         """State, queue, position and times of a contact."""
         return interaction_out(interaction_id, p)
 
     @router.get("/interactions/{interaction_id}/events", tags=["interactions"])
-    def interaction_events(interaction_id: str, p: Principal = who) -> list[dict[str, Any]]:
+    async def interaction_events(interaction_id: str,
+                                 p: Principal = who) -> list[dict[str, Any]]:
         """The contact's events from the log, oldest first."""
         read(lambda conn: log.interaction_row(conn, p.tenant_id, interaction_id))
         return list(read(lambda conn: log.events(conn, p.tenant_id,
@@ -246,14 +251,14 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         return interaction_out(iid, p)
 
     @router.post("/interactions/{interaction_id}/accept", tags=["reservations"])
-    def accept(interaction_id: str, body: AgentRef, p: Principal = who) -> dict[str, Any]:
+    async def accept(interaction_id: str, body: AgentRef, p: Principal = who) -> dict[str, Any]:
         """The agent takes the contact offered to it."""
         agent = p.acting_agent(body.agent)
         return act(interaction_id, p, lambda: c.Accept(interaction_id=interaction_id,
                                                        agent_id=agent))
 
     @router.post("/interactions/{interaction_id}/reject", tags=["reservations"])
-    def reject(interaction_id: str, body: AgentRef, p: Principal = who) -> dict[str, Any]:
+    async def reject(interaction_id: str, body: AgentRef, p: Principal = who) -> dict[str, Any]:
         """The agent declines the offer; the contact goes back to its place."""
         agent = p.acting_agent(body.agent)
         return act(interaction_id, p, lambda: c.Reject(interaction_id=interaction_id,
@@ -264,24 +269,24 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
             interaction_out(iid, p)  # 404 unless the contact is the agent's
 
     @router.post("/interactions/{interaction_id}/hold", tags=["interactions"])
-    def hold(interaction_id: str, p: Principal = who) -> dict[str, Any]:
+    async def hold(interaction_id: str, p: Principal = who) -> dict[str, Any]:
         own(interaction_id, p)
         return act(interaction_id, p, lambda: c.Hold(interaction_id=interaction_id))
 
     @router.post("/interactions/{interaction_id}/resume", tags=["interactions"])
-    def resume(interaction_id: str, p: Principal = who) -> dict[str, Any]:
+    async def resume(interaction_id: str, p: Principal = who) -> dict[str, Any]:
         own(interaction_id, p)
         return act(interaction_id, p, lambda: c.Resume(interaction_id=interaction_id))
 
     @router.post("/interactions/{interaction_id}/end", tags=["interactions"])
-    def end(interaction_id: str, p: Principal = who) -> dict[str, Any]:
+    async def end(interaction_id: str, p: Principal = who) -> dict[str, Any]:
         """The agent ends the contact; wrap-up follows."""
         own(interaction_id, p)
         return act(interaction_id, p, lambda: c.Hangup(interaction_id=interaction_id,
                                                        by="agent"))
 
     @router.post("/interactions/{interaction_id}/wrapup", tags=["interactions"])
-    def wrapup(interaction_id: str, body: WrapupIn, p: Principal = who) -> dict[str, Any]:
+    async def wrapup(interaction_id: str, body: WrapupIn, p: Principal = who) -> dict[str, Any]:
         """Finish after-contact work with a disposition."""
         agent = p.acting_agent(body.agent)
         return act(interaction_id, p, lambda: c.EndWrapup(
@@ -289,7 +294,8 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
             notes=body.notes))
 
     @router.post("/interactions/{interaction_id}/transfer", tags=["interactions"])
-    def transfer(interaction_id: str, body: TransferIn, p: Principal = who) -> dict[str, Any]:
+    async def transfer(interaction_id: str, body: TransferIn,
+                       p: Principal = who) -> dict[str, Any]:
         """Blind or warm transfer to an agent or a queue."""
         own(interaction_id, p)
         to_queue = body.to_queue

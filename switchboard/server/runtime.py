@@ -188,6 +188,7 @@ class Runtime:
         """Run ``command`` for the tenant, log it and its events with ``write``'s
         rows in one transaction, then publish the events. Raises the engine's
         error (nothing logged but the timers it fired) when it refuses."""
+        self._check_thread()
         t = self._tenant(tenant_id)
         engine = t.engine
         now = max(self.clock(), engine.now)
@@ -237,6 +238,14 @@ class Runtime:
             t.subscribers.discard(sub)
 
     # ------------------------------------------------------------------ internals
+    def _check_thread(self) -> None:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self._loop is not None and running is not self._loop:
+            raise RuntimeError("the runtime is driven only from its event loop's thread")
+
     def _tenant(self, tenant_id: str) -> _Tenant:
         t = self._tenants.get(tenant_id)
         if t is None:

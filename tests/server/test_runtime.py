@@ -115,6 +115,10 @@ def test_a_refused_command_changes_nothing_and_logs_nothing(db: Database) -> Non
             rt.execute("t1", c.Arrive(interaction_id="i1", queue_id="q1"), write=boom)
         assert rt.engine("t1").waiting("q1") == ["i0"]
         assert (count(db, s.EngineLogEntry), count(db, s.EventRow)) == (entries, events)
+        # Only the loop's thread may drive the engines (a thread pool would interleave).
+        with pytest.raises(RuntimeError):
+            await asyncio.to_thread(rt.execute, "t1", c.LeaveQueue(interaction_id="i0"))
+        assert rt.engine("t1").waiting("q1") == ["i0"]
         rt.stop()
 
     asyncio.run(main())
