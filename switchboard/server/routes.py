@@ -7,10 +7,11 @@ the command and its events; so a refused request changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
@@ -81,6 +82,40 @@ class TransferIn(Body):
     mode: Literal["blind", "warm"] = "blind"
 
 
+class IdempotencyMismatch(ValidationError):
+    """An ``Idempotency-Key`` came back with another route or body."""
+
+    code = "idempotency_mismatch"
+
+
+class Idempotency:
+    """The ``Idempotency-Key`` of a creating POST: the id created by an earlier
+    request with the same key (``existing``), or what to save with this one."""
+
+    def __init__(self, conn: Connection, request: Request, tenant_id: str, route: str,
+                 body: BaseModel) -> None:
+        self.tenant_id, self.route = tenant_id, route
+        self.key = request.headers.get("idempotency-key")
+        self.digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        self.existing: str | None = None
+        if self.key is None:
+            return
+        if not 1 <= len(self.key) <= 200:
+            raise ValidationError("must be 1 to 200 characters", field="Idempotency-Key")
+        row = repo.idempotent_request(conn, tenant_id, self.key)
+        if row is not None:
+            if (row.route, row.request_hash) != (route, self.digest):
+                raise IdempotencyMismatch("this key was used with another request",
+                                          field="Idempotency-Key")
+            self.existing = row.resource_id
+
+    def save(self, conn: Connection, resource_id: str, now: float) -> None:
+        if self.key is not None:
+            repo.save_idempotent_request(conn, self.tenant_id, key=self.key, route=self.route,
+                                         request_hash=self.digest, resource_id=resource_id,
+                                         now=now)
+
+
 def queue_out(q: QueueConfig) -> dict[str, Any]:
     return {"id": q.id, "name": q.name, "strategy": q.strategy.value, "skills": dict(q.skills),
             "ring_timeout_s": q.ring_timeout_s, "wrapup_s": q.wrapup_s,
@@ -105,6 +140,14 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         with db.connect() as conn:
             return fn(conn)
 
+    def idempotency(request: Request, p: Principal, route: str, body: BaseModel,
+                    response: Response) -> Idempotency:
+        idem: Idempotency = read(lambda conn: Idempotency(conn, request, p.tenant_id, route,
+                                                          body))
+        if idem.existing:
+            response.headers["Idempotent-Replayed"] = "true"
+        return idem
+
     @router.post("/auth/logout", status_code=204, tags=["auth"])
     async def logout(request: Request, p: Principal = who) -> None:
         """Revoke the calling token (its event feeds close within a second)."""
@@ -119,14 +162,22 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
 
     # ------------------------------------------------------------------ queues
     @router.post("/queues", status_code=201, tags=["queues"])
-    async def create_queue(body: QueueIn, p: Principal = who) -> dict[str, Any]:
+    async def create_queue(body: QueueIn, request: Request, response: Response,
+                           p: Principal = who) -> dict[str, Any]:
         """Create a queue; unknown skills join the tenant's catalogue."""
+        idem = idempotency(request, p, "queues", body, response)
+        if idem.existing:
+            return queue_out(read(lambda conn: repo.queue_config(conn, p.tenant_id,
+                                                                 str(idem.existing))))
         q = QueueConfig(id=repo.new_id(), **body.model_dump())
         now = clock()
-        runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=q.skills,
-                        write=lambda conn: _catalogue(conn, p.tenant_id, q.skills, now,
-                                                      lambda: repo.insert_queue(
-                                                          conn, p.tenant_id, q, now)))
+
+        def write(conn: Connection) -> None:
+            _catalogue(conn, p.tenant_id, q.skills, now)
+            repo.insert_queue(conn, p.tenant_id, q, now)
+            idem.save(conn, q.id, now)
+
+        runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=q.skills, write=write)
         return queue_out(q)
 
     @router.get("/queues", tags=["queues"])
@@ -149,18 +200,25 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
 
     # ------------------------------------------------------------------ agents
     @router.post("/agents", status_code=201, tags=["agents"])
-    async def create_agent(body: AgentIn, p: Principal = who) -> dict[str, Any]:
+    async def create_agent(body: AgentIn, request: Request, response: Response,
+                           p: Principal = who) -> dict[str, Any]:
         """Create an agent (offline); unknown skills join the tenant's catalogue."""
+        idem = idempotency(request, p, "agents", body, response)
+        if idem.existing:
+            return runtime.engine(p.tenant_id).agent(idem.existing)
         kwargs: dict[str, Any] = {"id": repo.new_id(), "name": body.name,
                                   "skills": body.skills}
         if body.capacity is not None:
             kwargs["capacity"] = body.capacity
         a = AgentConfig(**kwargs)
         now = clock()
-        runtime.execute(p.tenant_id, c.UpsertAgent(agent=a), new_skills=a.skills,
-                        write=lambda conn: _catalogue(conn, p.tenant_id, a.skills, now,
-                                                      lambda: repo.insert_agent(
-                                                          conn, p.tenant_id, a, now)))
+
+        def write(conn: Connection) -> None:
+            _catalogue(conn, p.tenant_id, a.skills, now)
+            repo.insert_agent(conn, p.tenant_id, a, now)
+            idem.save(conn, a.id, now)
+
+        runtime.execute(p.tenant_id, c.UpsertAgent(agent=a), new_skills=a.skills, write=write)
         return runtime.engine(p.tenant_id).agent(a.id)
 
     @router.get("/agents", tags=["agents"])
@@ -189,8 +247,12 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
 
     # ------------------------------------------------------------------ interactions
     @router.post("/interactions", status_code=201, tags=["interactions"])
-    async def create_interaction(body: InteractionIn, p: Principal = who) -> dict[str, Any]:
+    async def create_interaction(body: InteractionIn, request: Request, response: Response,
+                                 p: Principal = who) -> dict[str, Any]:
         """A contact from the API, chat or e-mail, enqueued at once."""
+        idem = idempotency(request, p, "interactions", body, response)
+        if idem.existing:
+            return interaction_out(idem.existing, p)
         read(lambda conn: _queue_in_body(conn, p.tenant_id, body.queue))
         cust = body.customer
         phone = to_e164(cust.phone, region=cust.region, field="customer.phone") \
@@ -206,6 +268,7 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
                                    channel=body.channel.value, contact_id=contact,
                                    queue_id=body.queue, priority=body.priority,
                                    attributes=body.attributes, now=now)
+            idem.save(conn, iid, now)
 
         runtime.execute(p.tenant_id, c.Arrive(
             interaction_id=iid, channel=body.channel, queue_id=body.queue,
@@ -316,7 +379,5 @@ def _queue_in_body(conn: Connection, tenant_id: str, queue_id: str,
         raise ValidationError(f"no queue {queue_id!r}", field=field) from None
 
 
-def _catalogue(conn: Connection, tenant_id: str, skills: Any, now: float,
-               then: Callable[[], None]) -> None:
+def _catalogue(conn: Connection, tenant_id: str, skills: Any, now: float) -> None:
     repo.add_skills(conn, tenant_id, set(skills) - repo.skill_names(conn, tenant_id), now)
-    then()

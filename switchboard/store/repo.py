@@ -175,3 +175,17 @@ def find_or_create_contact(conn: Connection, tenant_id: str, *, now: float,
 def contact_row(conn: Connection, tenant_id: str, contact_id: str) -> Any:
     return conn.execute(select(s.Contact).where(s.Contact.tenant_id == tenant_id,
                                                 s.Contact.id == contact_id)).first()
+
+
+# ------------------------------------------------------------------ idempotency keys
+def idempotent_request(conn: Connection, tenant_id: str, key: str) -> Any:
+    """The stored request of an ``Idempotency-Key`` (route, hash, resource), or ``None``."""
+    return conn.execute(select(s.IdempotencyKey).where(
+        s.IdempotencyKey.tenant_id == tenant_id, s.IdempotencyKey.key == key)).first()
+
+
+def save_idempotent_request(conn: Connection, tenant_id: str, *, key: str, route: str,
+                            request_hash: str, resource_id: str, now: float) -> None:
+    conn.execute(insert(s.IdempotencyKey).values(
+        tenant_id=tenant_id, key=key, route=route, request_hash=request_hash,
+        resource_id=resource_id, created_at=now))

@@ -137,6 +137,20 @@ class Interaction(Base):
     closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class IdempotencyKey(Base):
+    """A creating POST's ``Idempotency-Key``: the request it came with (route and
+    SHA-256 of the body) and the resource it created, committed with it."""
+
+    __tablename__ = "idempotency_keys"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    route: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
 class EngineLogEntry(Base):
     """One input of a tenant's routing engine, in the order it was applied.
 
@@ -178,6 +192,7 @@ class EventRow(Base):
 
 
 __all__ = [
-    "ROLES", "Agent", "Base", "Contact", "EngineLogEntry", "EventRow", "Interaction",
+    "ROLES", "Agent", "Base", "Contact", "EngineLogEntry", "EventRow", "IdempotencyKey",
+    "Interaction",
     "Queue", "Skill", "Tenant", "Token", "User",
 ]
