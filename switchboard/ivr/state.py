@@ -10,7 +10,7 @@ records of input, attributes handed to routing). The inputs live in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -53,6 +53,10 @@ class CallInfo:
 
 class SessionState:
     """The state of one call in its flow; see :class:`~switchboard.ivr.session.IvrSession`."""
+
+    # Enter steps from a step id until one waits: the interpreter's loop, defined
+    # by IvrSession and called by the key-handling mixin.
+    _go: Callable[[str], None]
 
     def __init__(self, flow: m.Flow, call: CallInfo, now: float) -> None:
         self.flow = flow
@@ -164,6 +168,3 @@ class SessionState:
                 out[resolved] = max(level, out.get(resolved, 0))
         return out
 
-    def _go(self, step_id: str) -> None:
-        """Enter steps from ``step_id`` until one waits (the interpreter's loop)."""
-        raise NotImplementedError
