@@ -1,4 +1,8 @@
-"""``switchboard serve``: the API server (FastAPI on uvicorn) over SQLite or PostgreSQL."""
+"""``switchboard serve``: the API server (FastAPI on uvicorn) over SQLite or PostgreSQL.
+
+``--demo`` runs demo mode instead (:mod:`switchboard.server.demo`): its own
+SQLite database ``var/demo.db``, a demo tenant with traffic, 127.0.0.1 only.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,12 @@ def serve(
     = DEFAULT_URL,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8080,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="demo mode: var/demo.db, a demo tenant, live traffic, 127.0.0.1 only")]
+    = False,
+    demo_rate: Annotated[float, typer.Option(help="demo mode: new contacts a minute")] = 25.0,
+    demo_speed: Annotated[float, typer.Option(
+        help="demo mode: time compression (2 = twice as fast)")] = 1.0,
 ) -> None:
     """Serve the REST API under /api/v1 (migrating the database first)."""
     import uvicorn
@@ -23,11 +33,19 @@ def serve(
     from switchboard.store.db import migrate, open_db
 
     try:
+        if demo:
+            from switchboard.server.demo import DemoSettings, check_demo_options, run_demo
+
+            settings = DemoSettings(rate_per_min=demo_rate, speed=demo_speed)
+            db = check_demo_options(db, host, DEFAULT_URL)
         engine = open_db(db)
         migrate(engine)
     except SwitchboardError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if demo:
+        run_demo(engine, port, settings)
+        return
     typer.echo(f"Switchboard API on http://{host}:{port}/api/v1 (OpenAPI: "
                f"/api/v1/openapi.json), database {engine.url.render_as_string()}")
     uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
