@@ -76,8 +76,9 @@ def install_feed(app: FastAPI, runtime: Runtime, db: Database,
         allow = AgentFilter(user.agent_id or "").allows if user.role == "agent" else None
         sub = runtime.subscribe(user.tenant_id)
         checked = time.monotonic()
+        gone = asyncio.create_task(_until_disconnect(ws))
         try:
-            while True:
+            while not gone.done():
                 try:
                     event = await asyncio.wait_for(sub.queue.get(), RECHECK_S)
                 except TimeoutError:
@@ -95,4 +96,14 @@ def install_feed(app: FastAPI, runtime: Runtime, db: Database,
         except WebSocketDisconnect:
             return
         finally:
+            gone.cancel()
+            if gone.done() and not gone.cancelled():
+                gone.exception()  # retrieved: the socket is gone either way
             runtime.unsubscribe(sub)
+
+
+async def _until_disconnect(ws: WebSocket) -> None:
+    """Read (and drop) what the client sends until it goes away, so that a
+    closed socket is noticed within a recheck even when no events flow."""
+    while (await ws.receive())["type"] != "websocket.disconnect":
+        pass
