@@ -186,7 +186,7 @@ class _Server:
                 yield  # demo mode installs its own handlers on the loop
 
         self.server = Quiet(uvicorn.Config(app, host=LOCALHOST, port=port, log_level="warning",
-                                           ws_ping_interval=None))
+                                           timeout_graceful_shutdown=3))
 
 
 def run_demo(db: Database, port: int, settings: DemoSettings,

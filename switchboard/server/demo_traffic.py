@@ -96,7 +96,7 @@ class Traffic:
     def feed(self, token: str) -> Any:
         ws_url = self.url.replace("http://", "ws://", 1)
         return websockets.connect(f"{ws_url}/api/v1/events/ws?token={token}",
-                                  ping_interval=None, max_queue=None)
+                                  ping_interval=None, max_queue=None, close_timeout=1)
 
     async def _customers(self, supervisor: Login) -> None:
         headers = {"Authorization": f"Bearer {await self.login(supervisor)}"}
