@@ -9,6 +9,8 @@ Only a bug gives a 5xx (``internal``).
 from __future__ import annotations
 
 import logging
+import math
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,6 +28,7 @@ from switchboard.domain.errors import SwitchboardError
 from switchboard.server import auth
 from switchboard.server.feed import install_feed
 from switchboard.server.runtime import Runtime
+from switchboard.server.security import LoginLimiter, TooManyRequests
 from switchboard.store import repo
 
 logger = logging.getLogger("switchboard.api")
@@ -48,7 +51,10 @@ def _field(loc: tuple[Any, ...]) -> str | None:
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(SwitchboardError)
     async def _sb(_: Request, exc: SwitchboardError) -> JSONResponse:
-        return error(exc.http_status, exc.code, exc.message, exc.field)
+        resp = error(exc.http_status, exc.code, exc.message, exc.field)
+        if isinstance(exc, TooManyRequests):
+            resp.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+        return resp
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,10 +84,19 @@ class TokenResponse(BaseModel):
     expires_at: float
 
 
+def _limiter() -> LoginLimiter:
+    env = os.environ.get
+    return LoginLimiter(
+        account_failures=int(env("SWITCHBOARD_LOGIN_ACCOUNT_FAILURES", "100")),
+        ip_failures=int(env("SWITCHBOARD_LOGIN_IP_FAILURES", "1000")))
+
+
 def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastAPI:
     """The API over a migrated database. The runtime starts (replaying the log)
-    when the app's lifespan starts."""
+    when the app's lifespan starts. Login limits come from the environment
+    (``SWITCHBOARD_LOGIN_ACCOUNT_FAILURES``, ``SWITCHBOARD_LOGIN_IP_FAILURES``)."""
     runtime = Runtime(db, clock=clock)
+    limiter = _limiter()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -113,16 +128,22 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
         return auth.Principal(user.id, user.tenant_id, user.role, user.agent_id)
 
     @app.post("/api/v1/auth/token", response_model=TokenResponse, tags=["auth"])
-    async def login(body: TokenRequest) -> TokenResponse:
-        """Exchange a user name and password for a bearer token."""
+    async def login(body: TokenRequest, request: Request) -> TokenResponse:
+        """Exchange a user name and password for a bearer token (429 with
+        Retry-After after too many failures for the account or the address)."""
         now = clock()
+        ip = request.client.host if request.client else "-"
+        limiter.check(body.username, ip, now)
         with db.connect() as conn:
             user = repo.user_by_username(conn, body.username)
         # Argon2 takes tens of milliseconds on purpose: off the event loop.
         ok = user is not None and await run_in_threadpool(
             auth.verify_password, user.password_hash, body.password)
         if not ok:
+            limiter.failed(body.username, ip, now)
             raise auth.Unauthorized("wrong user name or password")
+        if user.disabled:
+            raise auth.Unauthorized("this user is disabled")
         token, digest = auth.new_token()
         with db.begin() as conn:
             repo.save_token(conn, user.tenant_id, token_hash=digest, user_id=user.id,
@@ -135,4 +156,12 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
     router = build_router(runtime, clock, principal)
     app.include_router(router)
     app.state.api_router = router
+    from switchboard.server.routes_admin import build_admin_router
+    from switchboard.server.routes_more import build_more_router
+
+    routers = [router, build_admin_router(runtime, clock, principal),
+               build_more_router(runtime, clock, principal)]
+    for more in routers[1:]:
+        app.include_router(more)
+    app.state.api_routers = routers
     return app

@@ -27,6 +27,7 @@ TOKEN_TTL_S = 12 * 3600.0
 PUBLIC: frozenset[str] = frozenset()  # marks a route that needs no token
 
 ALL = frozenset({"admin", "supervisor", "agent", "analyst"})
+ADMIN = frozenset({"admin"})
 STAFF = frozenset({"admin", "supervisor"})
 WATCHERS = frozenset({"admin", "supervisor", "analyst"})
 
@@ -55,6 +56,22 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/interactions/{{interaction_id}}/wrapup"): frozenset({"agent", "supervisor"}),
     ("POST", f"{P}/interactions/{{interaction_id}}/transfer"):
         frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/transfer/complete"):
+        frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/transfer/cancel"):
+        frozenset({"agent", "supervisor"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/callback"): STAFF,
+    ("GET", f"{P}/interactions"): WATCHERS,
+    ("POST", f"{P}/callbacks"): STAFF,
+    ("POST", f"{P}/users"): ADMIN,
+    ("GET", f"{P}/users"): ADMIN,
+    ("PATCH", f"{P}/users/{{user_id}}"): ADMIN,
+    ("POST", f"{P}/skills"): ADMIN,
+    ("GET", f"{P}/skills"): ALL,
+    ("PATCH", f"{P}/queues/{{queue_id}}"): ADMIN,
+    ("DELETE", f"{P}/queues/{{queue_id}}"): ADMIN,
+    ("GET", f"{P}/audit"): ADMIN,
+    ("GET", f"{P}/reports/{{by}}"): WATCHERS,
 }
 
 _hasher = PasswordHasher()

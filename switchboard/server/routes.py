@@ -19,9 +19,12 @@ from switchboard.domain import commands as c
 from switchboard.domain.enums import AgentStatus, Channel, Strategy
 from switchboard.domain.errors import NotFound, SwitchboardError, ValidationError
 from switchboard.domain.model import AgentConfig, Customer, QueueConfig
+from switchboard.server import reports
 from switchboard.server.auth import Forbidden, Principal, bearer, token_digest
 from switchboard.server.runtime import Runtime
+from switchboard.server.security import audited
 from switchboard.store import log, repo
+from switchboard.store.codec import command_to_json
 from switchboard.store.contacts import check_email, to_e164
 
 
@@ -116,6 +119,11 @@ class Idempotency:
                                          now=now)
 
 
+VERBS: dict[type[c.Command], str] = {
+    c.Accept: "accept", c.Reject: "reject", c.Hold: "hold", c.Resume: "resume",
+    c.Hangup: "end", c.EndWrapup: "wrapup", c.Transfer: "transfer"}
+
+
 def queue_out(q: QueueConfig) -> dict[str, Any]:
     return {"id": q.id, "name": q.name, "strategy": q.strategy.value, "skills": dict(q.skills),
             "ring_timeout_s": q.ring_timeout_s, "wrapup_s": q.wrapup_s,
@@ -177,7 +185,9 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
             repo.insert_queue(conn, p.tenant_id, q, now)
             idem.save(conn, q.id, now)
 
-        runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=q.skills, write=write)
+        runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=q.skills,
+                        write=audited(p, "POST /queues", now, target=q.id,
+                                      detail=body.model_dump(mode="json"), write=write))
         return queue_out(q)
 
     @router.get("/queues", tags=["queues"])
@@ -189,13 +199,17 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         return queue_out(read(lambda conn: repo.queue_config(conn, p.tenant_id, queue_id)))
 
     @router.get("/queues/{queue_id}/stats", tags=["queues"])
-    async def queue_stats(queue_id: str, p: Principal = who) -> dict[str, Any]:
-        """Live figures: waiting, longest wait, agents ready and logged in, EWT."""
-        read(lambda conn: repo.queue_config(conn, p.tenant_id, queue_id))
+    async def queue_stats(queue_id: str, p: Principal = who, tz: str = "UTC") -> dict[str, Any]:
+        """Live figures (waiting, longest wait, agents ready and logged in, EWT) and
+        ``today``: the queue report's METRICS.md figures since local midnight in ``tz``."""
+        config = read(lambda conn: repo.queue_config(conn, p.tenant_id, queue_id))
+        zone = reports.zone(tz)
         engine = runtime.engine(p.tenant_id)
         stats = engine.queue_stats(queue_id)
         if stats["waiting"]:  # the engine's clock stops between inputs; ours does not
             stats["longest_wait_s"] += max(0.0, clock() - engine.now)
+        stats["today"] = read(lambda conn: reports.today(
+            conn, p.tenant_id, queue_id, clock(), zone, config.sl_threshold_s))
         return stats
 
     # ------------------------------------------------------------------ agents
@@ -218,7 +232,9 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
             repo.insert_agent(conn, p.tenant_id, a, now)
             idem.save(conn, a.id, now)
 
-        runtime.execute(p.tenant_id, c.UpsertAgent(agent=a), new_skills=a.skills, write=write)
+        runtime.execute(p.tenant_id, c.UpsertAgent(agent=a), new_skills=a.skills,
+                        write=audited(p, "POST /agents", now, target=a.id,
+                                      detail=body.model_dump(mode="json"), write=write))
         return runtime.engine(p.tenant_id).agent(a.id)
 
     @router.get("/agents", tags=["agents"])
@@ -242,7 +258,9 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         read(lambda conn: repo.agent_row(conn, p.tenant_id, agent_id))
         cmd = c.SetAgentStatus(agent_id=agent_id, status=AgentStatus(body.status),
                                reason=body.reason, by=p.user_id)
-        runtime.execute(p.tenant_id, cmd)
+        runtime.execute(p.tenant_id, cmd, write=audited(
+            p, "POST /agents/{id}/status", clock(), target=agent_id,
+            detail=body.model_dump(mode="json")))
         return runtime.engine(p.tenant_id).agent(agent_id)
 
     # ------------------------------------------------------------------ interactions
@@ -273,27 +291,14 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         runtime.execute(p.tenant_id, c.Arrive(
             interaction_id=iid, channel=body.channel, queue_id=body.queue,
             priority=body.priority, attributes=body.attributes,
-            customer=Customer(name=cust.name, phone=phone, email=email)), write=write)
+            customer=Customer(name=cust.name, phone=phone, email=email)),
+            write=audited(p, "POST /interactions", now, target=iid,
+                          detail=body.model_dump(mode="json"), write=write))
         return interaction_out(iid, p)
 
     def interaction_out(iid: str, p: Principal) -> dict[str, Any]:
         row = read(lambda conn: log.interaction_row(conn, p.tenant_id, iid))
-        out: dict[str, Any] = {
-            "id": iid, "state": row.state, "channel": row.channel, "queue": row.queue_id,
-            "agent": row.agent_id, "priority": row.priority, "contact": row.contact_id,
-            "attributes": row.attributes, "created_at": row.created_at,
-            "enqueued_at": row.enqueued_at, "closed_at": row.closed_at, "position": None,
-            "ewt_s": None, "offered_to": []}
-        try:
-            live = runtime.engine(p.tenant_id).interaction(iid)
-        except SwitchboardError:
-            live = None
-        if live is not None:
-            out.update({k: live[k] for k in ("state", "queue", "agent", "position", "ewt_s",
-                                             "offered_to", "enqueued_at")})
-        if p.role == "agent" and p.agent_id not in (out["agent"], *out["offered_to"]):
-            raise NotFound(f"no interaction {iid!r}", field="interaction")
-        return out
+        return interaction_view(runtime, row, p)
 
     @router.get("/interactions/{interaction_id}", tags=["interactions"])
     async def get_interaction(interaction_id: str, p: Principal = who) -> dict[str, Any]:
@@ -310,7 +315,10 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
 
     def act(iid: str, p: Principal, make: Callable[[], c.Command]) -> dict[str, Any]:
         read(lambda conn: log.interaction_row(conn, p.tenant_id, iid))
-        runtime.execute(p.tenant_id, make())
+        cmd = make()
+        runtime.execute(p.tenant_id, cmd, write=audited(
+            p, f"POST /interactions/{{id}}/{VERBS[type(cmd)]}", clock(), target=iid,
+            detail={k: v for k, v in command_to_json(cmd)[1].items() if k != "interaction_id"}))
         return interaction_out(iid, p)
 
     @router.post("/interactions/{interaction_id}/accept", tags=["reservations"])
@@ -369,6 +377,27 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
             mode=body.mode))
 
     return router
+
+
+def interaction_view(runtime: Runtime, row: Any, p: Principal) -> dict[str, Any]:
+    """An interaction's projection row completed with the engine's live view;
+    :class:`NotFound` for an agent that was never offered or given it."""
+    out: dict[str, Any] = {
+        "id": row.id, "state": row.state, "channel": row.channel, "queue": row.queue_id,
+        "agent": row.agent_id, "priority": row.priority, "contact": row.contact_id,
+        "attributes": row.attributes, "created_at": row.created_at,
+        "enqueued_at": row.enqueued_at, "closed_at": row.closed_at, "position": None,
+        "ewt_s": None, "offered_to": []}
+    try:
+        live = runtime.engine(p.tenant_id).interaction(row.id)
+    except SwitchboardError:
+        live = None
+    if live is not None:
+        out.update({k: live[k] for k in ("state", "queue", "agent", "position", "ewt_s",
+                                         "offered_to", "enqueued_at")})
+    if p.role == "agent" and p.agent_id not in (out["agent"], *out["offered_to"]):
+        raise NotFound(f"no interaction {row.id!r}", field="interaction")
+    return out
 
 
 def _queue_in_body(conn: Connection, tenant_id: str, queue_id: str,

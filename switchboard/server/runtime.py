@@ -220,6 +220,20 @@ class Runtime:
         self._commit(t, entries, write)
         return fired + caused
 
+    def add_skills(self, tenant_id: str, names: Iterable[str],
+                   write: Write | None = None) -> list[str]:
+        """Widen the tenant's skill catalogue (logged as a ``skills`` entry) and
+        commit ``write``'s rows with it; return the names that were new."""
+        self._check_thread()
+        t = self._tenant(tenant_id)
+        new = sorted(set(names) - t.engine.config.skills)
+        if new:
+            add_skills(t.engine, new)
+        entries: list[tuple[str, float, str | None, dict[str, Any], list[e.Event]]] = (
+            [("skills", t.engine.now, None, {"add": new}, [])] if new else [])
+        self._commit(t, entries, write)
+        return new
+
     def write(self, tenant_id: str, write: Write) -> None:
         """Commit rows that touch no engine state (users, contacts) for a known tenant."""
         self._tenant(tenant_id)

@@ -108,3 +108,24 @@ def interaction_row(conn: Connection, tenant_id: str, interaction_id: str) -> An
     if row is None:
         raise NotFound(f"no interaction {interaction_id!r}", field="interaction")
     return row
+
+
+def events_between(conn: Connection, tenant_id: str, start: float,
+                   end: float) -> list[dict[str, Any]]:
+    """The payloads of the tenant's events with ``start <= at < end``, in log order."""
+    rows = conn.execute(select(s.EventRow.payload)
+                        .where(s.EventRow.tenant_id == tenant_id, s.EventRow.at >= start,
+                               s.EventRow.at < end).order_by(s.EventRow.seq))
+    return [r.payload for r in rows]
+
+
+def list_interactions(conn: Connection, tenant_id: str, *, state: str | None,
+                      queue_id: str | None, offset: int, limit: int) -> list[Any]:
+    """Projection rows, newest first, filtered by state and queue."""
+    q = select(s.Interaction).where(s.Interaction.tenant_id == tenant_id)
+    if state is not None:
+        q = q.where(s.Interaction.state == state)
+    if queue_id is not None:
+        q = q.where(s.Interaction.queue_id == queue_id)
+    q = q.order_by(s.Interaction.created_at.desc(), s.Interaction.id).offset(offset).limit(limit)
+    return list(conn.execute(q))

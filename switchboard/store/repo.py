@@ -82,7 +82,7 @@ def user_for_token(conn: Connection, token_hash: str, now: float) -> Any:
     return conn.execute(
         select(s.User).join(s.Token, s.Token.user_id == s.User.id)
         .where(s.Token.token_hash == token_hash, s.Token.expires_at > now,
-               s.Token.tenant_id == s.User.tenant_id)
+               s.Token.tenant_id == s.User.tenant_id, s.User.disabled.is_(False))
     ).first()
 
 
@@ -189,3 +189,14 @@ def save_idempotent_request(conn: Connection, tenant_id: str, *, key: str, route
     conn.execute(insert(s.IdempotencyKey).values(
         tenant_id=tenant_id, key=key, route=route, request_hash=request_hash,
         resource_id=resource_id, created_at=now))
+
+
+def update_queue(conn: Connection, tenant_id: str, queue: QueueConfig) -> None:
+    """Store a queue's new configuration."""
+    conn.execute(update(s.Queue).where(s.Queue.tenant_id == tenant_id, s.Queue.id == queue.id)
+                 .values(name=queue.name, strategy=queue.strategy.value,
+                         settings=to_json(queue)))
+
+
+def delete_queue(conn: Connection, tenant_id: str, queue_id: str) -> None:
+    conn.execute(delete(s.Queue).where(s.Queue.tenant_id == tenant_id, s.Queue.id == queue_id))

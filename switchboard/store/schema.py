@@ -19,11 +19,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,6 +58,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
 
 
 class Token(Base):
@@ -191,8 +194,28 @@ class EventRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class AuditEntry(Base):
+    """One admin or supervisor action, committed in the action's own transaction.
+
+    ``action`` is ``METHOD /route/template``; ``target`` the id acted on;
+    ``detail`` the request body (passwords left out).
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_seq", "tenant_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    at: Mapped[float] = mapped_column(Float)
+    user_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 __all__ = [
-    "ROLES", "Agent", "Base", "Contact", "EngineLogEntry", "EventRow", "IdempotencyKey",
-    "Interaction",
+    "ROLES", "Agent", "AuditEntry", "Base", "Contact", "EngineLogEntry", "EventRow",
+    "IdempotencyKey", "Interaction",
     "Queue", "Skill", "Tenant", "Token", "User",
 ]

@@ -141,7 +141,7 @@ def test_every_route_is_in_the_permission_table_and_openapi_is_served(
     app = create_app(open_db(f"sqlite:///{tmp_path}/x.db"))
     public = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
     seen: set[tuple[str, str]] = set()
-    for route in [*app.routes, *app.state.api_router.routes]:
+    for route in [*app.routes, *(r for rt in app.state.api_routers for r in rt.routes)]:
         if isinstance(route, WebSocketRoute):
             seen.add(("WEBSOCKET", route.path))
         elif isinstance(route, Route) and route.path not in public:
