@@ -76,11 +76,13 @@ class Traffic:
         self._spawn(self._customers(supervisor))
 
     async def stop(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        """Cancel every task and wait for them (at most a few seconds)."""
+        for _ in range(20):
+            if not self.tasks:
+                break
+            for task in list(self.tasks):
+                task.cancel()
+            await asyncio.wait(list(self.tasks), timeout=0.2)
         await self.client.aclose()
 
     def wait(self, dist: LogNormal | Exponential) -> float:
@@ -123,11 +125,11 @@ class Traffic:
             loop = asyncio.get_running_loop()
             next_at = loop.time() + STATUS_EVERY_S
             while True:
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), max(0.0, next_at - loop.time()))
-                    self.counts[json.loads(raw)["kind"]] += 1
-                except TimeoutError:
-                    pass
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(0.0, next_at - loop.time())):
+                        raw = await ws.recv()
+                        self.counts[json.loads(raw)["kind"]] += 1
                 if loop.time() >= next_at:
                     next_at += STATUS_EVERY_S
                     waiting = 0
