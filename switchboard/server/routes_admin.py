@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from switchboard.domain import commands as c
 from switchboard.domain.enums import Strategy
-from switchboard.domain.errors import Conflict, ValidationError
+from switchboard.domain.errors import Conflict, NotFound, ValidationError
 from switchboard.server import auth
 from switchboard.server.auth import Principal
 from switchboard.server.routes import Body, queue_out
@@ -70,7 +70,10 @@ def build_admin_router(runtime: Runtime, clock: Callable[[], float],
 
     def check_agent(p: Principal, role: str, agent: str | None) -> None:
         if agent is not None:
-            read(lambda conn: repo.agent_row(conn, p.tenant_id, agent))
+            try:
+                read(lambda conn: repo.agent_row(conn, p.tenant_id, agent))
+            except NotFound:
+                raise ValidationError(f"no agent {agent!r}", field="agent") from None
         elif role == "agent":
             raise ValidationError("an agent user needs its agent id", field="agent")
 
