@@ -19,7 +19,7 @@ $(BENCH_STAMP): $(STAMP)
 	@touch $@
 
 run: $(STAMP)
-	$(BIN)/switchboard demo
+	$(BIN)/switchboard serve --demo
 
 test: $(STAMP)
 	$(BIN)/ruff check switchboard tests bench
