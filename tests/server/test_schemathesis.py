@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             "queue": q, "channel": "voice",
             "customer": {"phone": "+44 20 7946 0958"}}).json()["id"] for _ in range(4)]
         api.post(f"/agents/{agents[0]['id']}/status", json={"status": "ready"})
-        api.post("/callbacks", json={"queue": q, "due_at": 4e9,
+        cb = api.post("/callbacks", json={"queue": q, "due_at": time.time() + 3600,
                                      "customer": {"phone": "+1 202 555 0100"}})
+        assert cb.status_code == 201, cb.text
         analyst = next(u for u in api.get("/users").json() if u["role"] == "analyst")
         config = tmp / "schemathesis.toml"
         config.write_text("[parameters]\n" + "".join(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -122,3 +123,54 @@ def test_the_limiter_forgets_addresses_without_recent_failures() -> None:
     assert len(lim._ips) == 100_001
     lim.failed("x", "fresh", 3600.0)  # an hour later every old failure has aged out
     assert set(lim._ips) == {"fresh"}
+
+
+def _action(method: str, path: str) -> str:
+    parts = ["{id}" if p.startswith("{") else p for p in path.split("/")]
+    return f"{method} " + "/".join(parts).removeprefix("/api/v1")
+
+
+def test_every_changing_route_of_admins_and_supervisors_writes_its_audit_row(
+        server: Server, admin: Api) -> None:
+    from switchboard.server.auth import ROUTE_ROLES, STAFF
+
+    expected = {_action(m, path) for (m, path), roles in ROUTE_ROLES.items()
+                if m in ("POST", "PATCH", "DELETE") and roles & STAFF
+                and not path.startswith("/api/v1/auth/")}
+    tenant = admin.get("/me").json()["tenant"]
+    sup = login(server, new_user(server, "supervisor", tenant=tenant)[0])
+    assert admin.post("/skills", json={"name": "s"}).status_code == 201
+    q = admin.post("/queues", json={"name": "Q", "skills": {"s": 1}}).json()["id"]
+    assert admin.patch(f"/queues/{q}", json={"wrapup_s": 60}).status_code == 200
+    spare = admin.post("/queues", json={"name": "Spare"}).json()["id"]
+    assert admin.delete(f"/queues/{spare}").status_code == 204
+    a, b = (admin.post("/agents", json={"name": n, "skills": {"s": 1}}).json()["id"]
+            for n in "ab")
+    user = admin.post("/users", json={"username": f"u-{uuid.uuid4().hex[:8]}",
+                                      "password": PASSWORD, "role": "analyst"}).json()
+    assert admin.patch(f"/users/{user['id']}", json={"disabled": True}).status_code == 200
+    cb = sup.post("/callbacks", json={"queue": q, "due_at": time.time() + 3600,
+                                      "customer": {"phone": "+1 202 555 0100"}})
+    assert cb.status_code == 201
+    first = sup.post("/interactions", json={"queue": q, "channel": "voice"}).json()["id"]
+    assert sup.post(f"/interactions/{first}/callback", json={}).status_code == 200
+    assert sup.post(f"/agents/{a}/status", json={"status": "ready"}).status_code == 200
+    ok = 200
+    assert sup.post(f"/interactions/{first}/reject", json={"agent": a}).status_code == ok
+    sup.post(f"/agents/{a}/status", json={"status": "ready"})
+    assert sup.post(f"/interactions/{first}/accept", json={"agent": a}).status_code == ok
+    assert sup.post(f"/interactions/{first}/hold", json={}).status_code == ok
+    assert sup.post(f"/interactions/{first}/resume", json={}).status_code == ok
+    sup.post(f"/agents/{b}/status", json={"status": "ready"})
+    assert sup.post(f"/interactions/{first}/transfer",
+                    json={"to_agent": b, "mode": "warm"}).status_code == ok
+    assert sup.post(f"/interactions/{first}/transfer/cancel").status_code == ok
+    assert sup.post(f"/interactions/{first}/transfer",
+                    json={"to_agent": b, "mode": "warm"}).status_code == ok
+    assert sup.post(f"/interactions/{first}/accept", json={"agent": b}).status_code == ok
+    assert sup.post(f"/interactions/{first}/transfer/complete").status_code == ok
+    assert sup.post(f"/interactions/{first}/end", json={}).status_code == ok
+    assert sup.post(f"/interactions/{first}/wrapup", json={"agent": b}).status_code == ok
+    rows = admin.get("/audit", params={"limit": 1000}).json()
+    assert {r["action"] for r in rows} == expected
+    assert all(r["role"] in ("admin", "supervisor") and r["user"] for r in rows)
