@@ -1,13 +1,19 @@
 """Reports from the event log: ``GET /api/v1/reports/{by}`` and today's queue figures.
 
-Both read the tenant's logged events with ``from <= at < to`` (``Event.from_dict``)
-and hand them to the pure metrics package (``compute_report``), so a queue's
-``today`` figures in ``/queues/{id}/stats`` are by construction the ``queue``
-report over the same day (METRICS.md definitions, docs/metrics.md).
+A report reads the tenant's logged events with ``from <= at < to``
+(``Event.from_dict``) and hands them to the pure metrics package
+(``compute_report``). A queue's ``today`` figures in ``/queues/{id}/stats``
+come from :class:`TodayFigures`: a :class:`LiveMetrics` per tenant, zone and
+service-level threshold, loaded once from the day's logged events and then fed
+by the runtime with every committed event, O(1) per event instead of a whole
+day's events per request. ``LiveMetrics.rows`` equals ``compute_report`` over
+the same events (a property test in tests/metrics), so the figures are the
+``queue`` report's for the same day.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +24,7 @@ from switchboard.domain.errors import ValidationError
 from switchboard.domain.events import Event
 from switchboard.metrics import EXPORT_NAMES, ReportParams, compute_report
 from switchboard.metrics.params import AGENT_TIME_NAMES
+from switchboard.metrics.streaming import LiveMetrics
 from switchboard.store import log
 
 
@@ -73,20 +80,59 @@ def names(by: str) -> list[str]:
     return ["key", *EXPORT_NAMES, *(AGENT_TIME_NAMES if by == "agent" else ())]
 
 
-def today(conn: Connection, tenant_id: str, queue_id: str, now: float, tz: tzinfo,
+class TodayFigures:
+    """Live ``queue`` report rows since local midnight, per (tenant, zone, SL
+    threshold): loaded from the log on first use (and on a new day), then fed
+    by :meth:`feed` (a runtime listener) with each committed event."""
+
+    MAX_ENTRIES = 64
+
+    def __init__(self) -> None:
+        self._live: OrderedDict[tuple[str, str, float],
+                                tuple[float, float, LiveMetrics]] = OrderedDict()
+
+    def feed(self, tenant_id: str, events: list[Event]) -> None:
+        """Take a tenant's newly committed events (in log order) into account."""
+        for key, (start, end, live) in list(self._live.items()):
+            if key[0] != tenant_id:
+                continue
+            try:
+                for ev in events:
+                    if start <= ev.at < end:
+                        live.apply(ev)
+            except Exception:
+                del self._live[key]  # rebuilt from the log on the next request
+                raise
+
+    def rows(self, conn: Connection, tenant_id: str, tz: tzinfo, now: float,
+             sl_threshold_s: float) -> list[dict[str, Any]]:
+        """Today's ``queue`` report rows of the tenant (local day of ``now`` in ``tz``)."""
+        start = day_start(now, tz)
+        key = (tenant_id, str(tz), sl_threshold_s)
+        entry = self._live.get(key)
+        if entry is None or entry[0] != start:
+            end = day_end(start, tz)
+            live = LiveMetrics(ReportParams(tz=tz, sl_threshold_s=sl_threshold_s))
+            for payload in log.events_between(conn, tenant_id, start, end):
+                live.apply(Event.from_dict(payload))
+            entry = self._live[key] = (start, end, live)
+            while len(self._live) > self.MAX_ENTRIES:
+                self._live.popitem(last=False)
+        self._live.move_to_end(key)
+        return list(entry[2].rows("queue"))
+
+
+def today(rows: list[dict[str, Any]], queue_id: str, start: float,
           sl_threshold_s: float) -> dict[str, Any]:
-    """Today's METRICS.md figures of one queue (the ``queue`` report's row from
-    local midnight; every figure null-or-zero when the queue had no contact)."""
-    start = day_start(now, tz)
-    params = ReportParams(tz=tz, sl_threshold_s=sl_threshold_s)
-    rows = report(conn, tenant_id, "queue", start, day_end(start, tz), params)
+    """One queue's figures out of today's ``queue`` rows (counts 0 and ratios
+    null when the queue had no contact yet)."""
     row = next((r for r in rows if r["key"] == queue_id), None)
     if row is None:
         row = {n: None for n in EXPORT_NAMES}
         row.update({k: 0 for k in ("contacts", "offered", "answered", "abandoned",
                                    "short_abandoned", "rna", "transfers", "overflows",
                                    "callbacks")})
-        row.update(sl_threshold_s=sl_threshold_s, sl_formula=params.sl_formula)
+        row.update(sl_threshold_s=sl_threshold_s, sl_formula=ReportParams().sl_formula)
     out = {k: v for k, v in row.items() if k != "key"}
     out["from"] = start
     return out

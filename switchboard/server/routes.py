@@ -143,6 +143,8 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(principal)])
     db = runtime.db
     who = Depends(principal)
+    today_figures = reports.TodayFigures()
+    runtime.listeners.append(today_figures.feed)
 
     def read(fn: Callable[[Connection], Any]) -> Any:
         with db.connect() as conn:
@@ -208,8 +210,11 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         stats = engine.queue_stats(queue_id)
         if stats["waiting"]:  # the engine's clock stops between inputs; ours does not
             stats["longest_wait_s"] += max(0.0, clock() - engine.now)
-        stats["today"] = read(lambda conn: reports.today(
-            conn, p.tenant_id, queue_id, clock(), zone, config.sl_threshold_s))
+        now = clock()
+        rows = read(lambda conn: today_figures.rows(conn, p.tenant_id, zone, now,
+                                                    config.sl_threshold_s))
+        stats["today"] = reports.today(rows, queue_id, reports.day_start(now, zone),
+                                       config.sl_threshold_s)
         return stats
 
     # ------------------------------------------------------------------ agents

@@ -133,6 +133,8 @@ class Runtime:
         self._tenants: dict[str, _Tenant] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.replayed: dict[str, ReplayReport] = {}
+        #: called with (tenant id, events) after each commit, after the subscribers
+        self.listeners: list[Callable[[str, list[e.Event]], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -280,7 +282,14 @@ class Runtime:
         except Exception:
             self._recover(t)
             raise
-        self._publish(t, [ev for entry in entries for ev in entry[4]])
+        committed = [ev for entry in entries for ev in entry[4]]
+        self._publish(t, committed)
+        for listener in self.listeners:
+            if committed:
+                try:
+                    listener(t.id, committed)
+                except Exception:  # committed already: a listener never fails the request
+                    logger.exception("tenant %s: event listener failed", t.id)
         self._arm(t)
 
     def _snapshots(self, t: _Tenant, entries: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
