@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 from sqlalchemy import Connection
 
@@ -21,7 +21,7 @@ from switchboard.metrics import ReportParams
 from switchboard.metrics.output import to_csv
 from switchboard.server import reports
 from switchboard.server.auth import Principal
-from switchboard.server.routes import Body, CustomerIn, interaction_view
+from switchboard.server.routes import Body, CustomerIn, Idempotency, interaction_view
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import audited
 from switchboard.store import log, repo
@@ -103,8 +103,15 @@ def build_more_router(runtime: Runtime, clock: Callable[[], float],
 
     # ------------------------------------------------------------------ callbacks
     @router.post("/callbacks", status_code=201, tags=["callbacks"])
-    async def schedule_callback(body: CallbackIn, p: Principal = who) -> dict[str, Any]:
-        """A callback that enters ``queue`` at ``due_at`` (now when left out)."""
+    async def schedule_callback(body: CallbackIn, request: Request, response: Response,
+                                p: Principal = who) -> dict[str, Any]:
+        """A callback that enters ``queue`` at ``due_at`` (now when left out);
+        ``Idempotency-Key`` honoured."""
+        idem: Idempotency = read(lambda conn: Idempotency(conn, request, p.tenant_id,
+                                                          "callbacks", body))
+        if idem.existing:
+            response.headers["Idempotent-Replayed"] = "true"
+            return scheduled(idem.existing, p)
         try:
             read(lambda conn: repo.queue_config(conn, p.tenant_id, body.queue))
         except NotFound as exc:  # another tenant's queue is unknown: a body error
@@ -129,6 +136,7 @@ def build_more_router(runtime: Runtime, clock: Callable[[], float],
                                    channel=body.channel.value, contact_id=contact,
                                    queue_id=body.queue, priority=body.priority,
                                    attributes={}, now=now)
+            idem.save(conn, iid, now)
 
         runtime.execute(p.tenant_id, c.ScheduleCallback(
             interaction_id=iid, queue_id=body.queue, due_at=due, phone=phone,
@@ -136,8 +144,13 @@ def build_more_router(runtime: Runtime, clock: Callable[[], float],
             customer=Customer(name=cust.name, phone=phone, email=email)),
             write=audited(p, "POST /callbacks", now, target=iid,
                           detail=body.model_dump(mode="json"), write=write))
+        return scheduled(iid, p)
+
+    def scheduled(iid: str, p: Principal) -> dict[str, Any]:
         out = view(iid, p)
-        out["due_at"] = due
+        events = read(lambda conn: log.events(conn, p.tenant_id, interaction_id=iid))
+        out["due_at"] = next(ev["due_at"] for ev in events
+                             if ev["kind"] == "callback_scheduled")
         return out
 
     # ------------------------------------------------------------------ reports

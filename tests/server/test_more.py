@@ -54,6 +54,17 @@ def test_scheduled_callback_waits_then_enters_its_queue(admin: Api) -> None:
     assert admin.get(f"/interactions/{soon['id']}").json()["position"] == 1
     kinds = [e["kind"] for e in admin.get(f"/interactions/{soon['id']}/events").json()]
     assert kinds == ["arrived", "callback_scheduled", "enqueued"]
+    body = {"queue": q, "due_at": now + 60, "customer": {"phone": "+44 20 7946 0002"}}
+    once = admin.post("/callbacks", json=body, headers={"Idempotency-Key": "cb-1"})
+    twice = admin.post("/callbacks", json=body, headers={"Idempotency-Key": "cb-1"})
+    assert (twice.status_code, twice.headers.get("Idempotent-Replayed")) == (201, "true")
+    assert twice.json()["id"] == once.json()["id"]
+    assert twice.json()["due_at"] == now + 60
+    other = admin.post("/callbacks", json={**body, "priority": 5},
+                       headers={"Idempotency-Key": "cb-1"})
+    assert (other.status_code, other.json()["error"]["code"]) == (422, "idempotency_mismatch")
+    waiting = admin.get("/interactions", params={"state": "scheduled", "queue": q}).json()
+    assert len(waiting["items"]) == 2  # the one an hour ahead, and this one once
     no_phone = admin.post("/callbacks", json={"queue": q})
     assert (no_phone.status_code, no_phone.json()["error"]["field"]) == (422,
                                                                          "customer.phone")

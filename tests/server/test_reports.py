@@ -12,7 +12,6 @@ from switchboard.metrics import EXPORT_NAMES
 from switchboard.server.reports import day_end, day_start, instant
 from tests.server.conftest import Api, Server, login, new_user
 
-
 ZONES = ("UTC", "Asia/Kathmandu")
 
 
