@@ -31,9 +31,11 @@ from switchboard.store import log
 def zone(name: str) -> tzinfo:
     """The IANA zone ``name``; a ValidationError naming ``tz`` otherwise."""
     try:
+        if not 0 < len(name) <= 64:
+            raise ValueError(name)
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"unknown time zone {name!r} (use an IANA name such as "
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(f"unknown time zone {name[:64]!r} (use an IANA name such as "
                               "Europe/Rome)", field="tz") from None
 
 
@@ -51,7 +53,10 @@ def instant(value: str, tz: tzinfo, field: str) -> float:
                               field=field) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=tz)
-    return when.timestamp()
+    try:
+        return when.timestamp()
+    except (OverflowError, ValueError):
+        raise ValidationError("out of range", field=field) from None
 
 
 def day_start(now: float, tz: tzinfo) -> float:

@@ -91,6 +91,12 @@ def test_today_is_null_free_of_contacts_and_bad_parameters_are_4xx(server: Serve
         r = admin.get("/reports/day", params=params)
         assert (r.status_code, r.json()["error"]["field"]) == (422, field), r.text
     assert admin.get("/reports/week", params={"from": 0, "to": 1}).status_code == 422
+    for tz in ("a" * 300, "Europe/../UTC", ""):  # a name too long for a file: not a 500
+        bad = admin.get(f"/queues/{q}/stats", params={"tz": tz})
+        assert (bad.status_code, bad.json()["error"]["field"]) == (422, "tz")
+    far = admin.get("/reports/day", params={"from": "0001-01-01", "to": "2000-01-01",
+                                            "tz": "Pacific/Kiritimati"})
+    assert far.status_code == 200 and far.json() == []
     tenant = admin.get("/me").json()["tenant"]
     agent = admin.post("/agents", json={"name": "No"}).json()["id"]
     me = login(server, new_user(server, "agent", tenant=tenant, agent=agent)[0])
