@@ -186,7 +186,7 @@ def build_admin_router(runtime: Runtime, clock: Callable[[], float],
 
     # ------------------------------------------------------------------ audit
     @router.get("/audit", tags=["audit"])
-    async def audit_log(p: Principal = who, after: int = Query(0, ge=0),
+    async def audit_log(p: Principal = who, after: int = Query(0, ge=0, le=2**62),
                         limit: int = Query(100, ge=1, le=1000), user: str | None = None,
                         since: float | None = None) -> list[dict[str, Any]]:
         """Admin and supervisor actions, oldest first (page with ``after`` = last seq)."""

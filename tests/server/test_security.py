@@ -104,6 +104,8 @@ def test_every_admin_and_supervisor_action_is_audited(server: Server, admin: Api
     assert seqs == sorted(seqs)
     assert admin.get("/audit", params={"after": seqs[2]}).json() == rows[3:]
     assert sup.get("/audit").status_code == 403
+    huge = admin.get("/audit", params={"after": 2**64})  # past any database integer
+    assert (huge.status_code, huge.json()["error"]["field"]) == (422, "after")
 
 
 def test_audit_rows_leave_passwords_out(server: Server, admin: Api) -> None:
