@@ -12,43 +12,81 @@ within a second. A subscriber too slow to keep up is closed (1013).
 from __future__ import annotations
 
 import asyncio
-import time
+import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from sqlalchemy import Engine as Database
+from sqlalchemy import select
 
 from switchboard.server import auth
-from switchboard.server.runtime import Runtime
+from switchboard.server.runtime import AgentFilter, Runtime, Subscription
 from switchboard.store import repo
+from switchboard.store import schema as s
 
+__all__ = ["PATH", "AgentFilter", "TokenWatch", "install_feed"]
+
+logger = logging.getLogger("switchboard.feed")
 PATH = "/api/v1/events/ws"
 RECHECK_S = 0.5
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
-_DONE_FOR_AGENT = {"offer_timeout", "offer_rejected", "offer_withdrawn", "wrapup_ended",
-                   "transferred"}
+CHUNK = 500  # token hashes per query
 
 
-class AgentFilter:
-    """Which events an agent may see: its own, and its contacts' while it has them."""
+class TokenWatch:
+    """Re-checks the token of every open feed every :data:`RECHECK_S`, all of
+    them in one query (per 500), and wakes the feeds whose token is gone."""
 
-    def __init__(self, agent_id: str) -> None:
-        self.agent_id = agent_id
-        self.mine: set[str] = set()
+    def __init__(self, db: Database, clock: Callable[[], float]) -> None:
+        self.db = db
+        self.clock = clock
+        self.feeds: dict[str, set[Subscription]] = {}
+        self.revoked: set[Subscription] = set()
+        self.task: asyncio.Task[None] | None = None
 
-    def allows(self, event: dict[str, Any]) -> bool:
-        iid = event.get("interaction_id")
-        if event.get("agent_id") == self.agent_id or event.get("to_agent") == self.agent_id:
-            if iid is not None:
-                if event["kind"] in _DONE_FOR_AGENT and event.get("to_agent") != self.agent_id:
-                    self.mine.discard(iid)
-                else:
-                    self.mine.add(iid)
-            return True
-        return iid is not None and iid in self.mine
+    def watch(self, digest: str, sub: Subscription) -> None:
+        self.feeds.setdefault(digest, set()).add(sub)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+
+    def unwatch(self, digest: str, sub: Subscription) -> None:
+        subs = self.feeds.get(digest)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self.feeds[digest]
+        self.revoked.discard(sub)
+
+    def live(self, digests: list[str]) -> set[str]:
+        """The digests among ``digests`` whose token is still valid."""
+        alive: set[str] = set()
+        now = self.clock()
+        with self.db.connect() as conn:
+            for i in range(0, len(digests), CHUNK):
+                alive.update(conn.scalars(
+                    select(s.Token.token_hash).join(s.User, s.User.id == s.Token.user_id)
+                    .where(s.Token.token_hash.in_(digests[i:i + CHUNK]),
+                           s.Token.expires_at > now, s.Token.tenant_id == s.User.tenant_id)))
+        return alive
+
+    async def _run(self) -> None:
+        while self.feeds:
+            await asyncio.sleep(RECHECK_S)
+            digests = list(self.feeds)
+            try:
+                alive = self.live(digests)
+            except Exception:
+                logger.exception("could not re-check the feeds' tokens")
+                continue
+            for digest in digests:
+                if digest not in alive:
+                    for sub in self.feeds.get(digest, ()):
+                        self.revoked.add(sub)
+                        sub.wake.set()
 
 
 def _same_origin(ws: WebSocket) -> bool:
@@ -59,6 +97,7 @@ def _same_origin(ws: WebSocket) -> bool:
 def install_feed(app: FastAPI, runtime: Runtime, db: Database,
                  clock: Callable[[], float]) -> None:
     """Add the WebSocket route to ``app``."""
+    tokens = TokenWatch(db, clock)
 
     def lookup(token: str) -> Any:
         with db.connect() as conn:
@@ -73,32 +112,34 @@ def install_feed(app: FastAPI, runtime: Runtime, db: Database,
             return
         runtime.ensure_tenant(user.tenant_id)
         await ws.accept()
-        allow = AgentFilter(user.agent_id or "").allows if user.role == "agent" else None
-        sub = runtime.subscribe(user.tenant_id)
-        checked = time.monotonic()
+        agent = (user.agent_id or "") if user.role == "agent" else None
+        sub = runtime.subscribe(user.tenant_id, agent)
+        digest = auth.token_digest(token)
+        tokens.watch(digest, sub)
         gone = asyncio.create_task(_until_disconnect(ws))
+        gone.add_done_callback(lambda _: sub.wake.set())
         try:
             while not gone.done():
-                try:
-                    event = await asyncio.wait_for(sub.queue.get(), RECHECK_S)
-                except TimeoutError:
-                    event = None
                 if sub.closed:
                     await ws.close(code=TRY_AGAIN_LATER)
                     return
-                if time.monotonic() - checked >= RECHECK_S:
-                    if lookup(token) is None:
-                        await ws.close(code=POLICY_VIOLATION)
-                        return
-                    checked = time.monotonic()
-                if event is not None and (allow is None or allow(event)):
-                    await ws.send_json(event)
+                if sub in tokens.revoked:
+                    await ws.close(code=POLICY_VIOLATION)
+                    return
+                if sub.queue.empty():
+                    sub.wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(RECHECK_S):
+                            await sub.wake.wait()
+                    continue
+                await ws.send_json(sub.queue.get_nowait())
         except WebSocketDisconnect:
             return
         finally:
             gone.cancel()
             if gone.done() and not gone.cancelled():
                 gone.exception()  # retrieved: the socket is gone either way
+            tokens.unwatch(digest, sub)
             runtime.unsubscribe(sub)
 
 

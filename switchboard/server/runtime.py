@@ -103,22 +103,70 @@ def add_skills(engine: Engine, names: Iterable[str]) -> None:
                                         skills=engine.config.skills | frozenset(names))
 
 
-class Subscription:
-    """A subscriber's buffer of event dicts. ``closed`` when it fell too far behind."""
+_DONE_FOR_AGENT = frozenset({"offer_timeout", "offer_rejected", "offer_withdrawn",
+                             "wrapup_ended", "transferred"})
 
-    def __init__(self, tenant_id: str) -> None:
+
+class AgentFilter:
+    """Which events an agent may see: its own, and its contacts' while it has them."""
+
+    def __init__(self, agent_id: str) -> None:
+        self.agent_id = agent_id
+        self.mine: set[str] = set()
+
+    def allows(self, event: dict[str, Any]) -> bool:
+        iid = event.get("interaction_id")
+        if event.get("agent_id") == self.agent_id or event.get("to_agent") == self.agent_id:
+            if iid is not None:
+                if event["kind"] in _DONE_FOR_AGENT and event.get("to_agent") != self.agent_id:
+                    self.mine.discard(iid)
+                else:
+                    self.mine.add(iid)
+            return True
+        return iid is not None and iid in self.mine
+
+
+class Subscription:
+    """A subscriber's buffer of event dicts. An agent's subscription (``agent``
+    set) receives only what :class:`AgentFilter` allows. ``wake`` is set when
+    something arrives; ``closed`` when it fell too far behind."""
+
+    def __init__(self, tenant_id: str, agent: AgentFilter | None = None) -> None:
         self.tenant_id = tenant_id
+        self.agent = agent
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self.wake = asyncio.Event()
         self.closed = False
 
 
 @dataclass(slots=True)
 class _Tenant:
+    """A tenant's engine, timer and subscribers. Agents' subscriptions are indexed
+    by agent and by the contacts they follow, so that publishing an event costs
+    only the subscribers it is for (not every open feed)."""
+
     id: str
     engine: Engine
-    subscribers: set[Subscription] = field(default_factory=set)
+    watchers: set[Subscription] = field(default_factory=set)
+    by_agent: dict[str, set[Subscription]] = field(default_factory=dict)
+    by_interaction: dict[str, set[Subscription]] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
     timer_at: float | None = None
+
+    def drop(self, sub: Subscription) -> None:
+        self.watchers.discard(sub)
+        if sub.agent is not None:
+            _discard(self.by_agent, sub.agent.agent_id, sub)
+            for iid in sub.agent.mine:
+                _discard(self.by_interaction, iid, sub)
+
+
+def _discard(index: dict[str, set[Subscription]], key: str, sub: Subscription) -> None:
+    subs = index.get(key)
+    if subs is not None:
+        subs.discard(sub)
+        if not subs:
+            del index[key]
 
 
 Write = Callable[[Connection], None]
@@ -243,15 +291,22 @@ class Runtime:
             write(conn)
 
     # ------------------------------------------------------------------ subscribers
-    def subscribe(self, tenant_id: str) -> Subscription:
-        sub = Subscription(tenant_id)
-        self._tenant(tenant_id).subscribers.add(sub)
+    def subscribe(self, tenant_id: str, agent_id: str | None = None) -> Subscription:
+        """A feed of the tenant's events: all of them, or (``agent_id``) only an
+        agent's own events and those of its contacts."""
+        t = self._tenant(tenant_id)
+        if agent_id is None:
+            sub = Subscription(tenant_id)
+            t.watchers.add(sub)
+        else:
+            sub = Subscription(tenant_id, AgentFilter(agent_id))
+            t.by_agent.setdefault(agent_id, set()).add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         t = self._tenants.get(sub.tenant_id)
         if t is not None:
-            t.subscribers.discard(sub)
+            t.drop(sub)
 
     # ------------------------------------------------------------------ internals
     def _check_thread(self) -> None:
@@ -318,16 +373,39 @@ class Runtime:
         self._arm(t)
 
     def _publish(self, t: _Tenant, events: list[e.Event]) -> None:
-        if not events or not t.subscribers:
+        if not events or not (t.watchers or t.by_agent):
             return
-        payloads = [ev.to_dict() for ev in events]
-        for sub in list(t.subscribers):
-            try:
-                for p in payloads:
-                    sub.queue.put_nowait(p)
-            except asyncio.QueueFull:
-                sub.closed = True
-                t.subscribers.discard(sub)
+        for ev in events:
+            p = ev.to_dict()
+            for sub in list(t.watchers):
+                self._deliver(t, sub, p)
+            if not t.by_agent:
+                continue
+            iid = p.get("interaction_id")
+            targets: set[Subscription] = set()
+            for key in (p.get("agent_id"), p.get("to_agent")):
+                if key is not None:
+                    targets.update(t.by_agent.get(key, ()))
+            if iid is not None:
+                targets.update(t.by_interaction.get(iid, ()))
+            for sub in targets:
+                assert sub.agent is not None
+                if sub.agent.allows(p):
+                    self._deliver(t, sub, p)
+                if iid is not None and not sub.closed:
+                    if iid in sub.agent.mine:
+                        t.by_interaction.setdefault(iid, set()).add(sub)
+                    else:
+                        _discard(t.by_interaction, iid, sub)
+
+    @staticmethod
+    def _deliver(t: _Tenant, sub: Subscription, payload: dict[str, Any]) -> None:
+        try:
+            sub.queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            sub.closed = True
+            t.drop(sub)
+        sub.wake.set()
 
     def _arm(self, t: _Tenant) -> None:
         deadline = t.engine.next_deadline()
