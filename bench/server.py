@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -204,10 +205,8 @@ async def run_phase(server: Server, db_url: str, args: argparse.Namespace) -> di
 
         cpu0, start = cpu_seconds(server.proc.pid), time.perf_counter()
         await asyncio.gather(*(creator() for _ in range(args.concurrency)))
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_offered.wait(), 60)
-        except TimeoutError:
-            pass
         end = max(offered_at.values(), default=time.perf_counter())
         cpu1 = cpu_seconds(server.proc.pid)
         for task in readers:
