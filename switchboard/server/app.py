@@ -20,13 +20,14 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy import Engine as Database
 from starlette.exceptions import HTTPException
 
 from switchboard.domain.errors import SwitchboardError
 from switchboard.server import auth
 from switchboard.server.feed import install_feed
+from switchboard.server.inputs import Body
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import LoginLimiter, TooManyRequests
 from switchboard.store import repo
@@ -59,6 +60,9 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, SwitchboardError):  # raised by a model validator
+            return error(422, cause.code, cause.message, cause.field)
         msg = str(first.get("msg", "invalid request"))
         return error(422, "invalid", msg, _field(tuple(first.get("loc", ()))))
 
@@ -73,8 +77,7 @@ def _install_errors(app: FastAPI) -> None:
         return error(500, "internal", "internal error (a bug: it has been logged)")
 
 
-class TokenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenRequest(Body):
     username: str
     password: str
 
@@ -112,6 +115,13 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
     app.state.runtime = runtime
     app.state.db = db
     _install_errors(app)
+
+    @app.middleware("http")
+    async def _no_nul(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        # PostgreSQL text holds no NUL: refuse it in paths and queries up front
+        if "\x00" in request.url.path or b"%00" in request.scope.get("query_string", b""):
+            return error(422, "invalid", "must not contain a NUL character")
+        return await call_next(request)
 
     async def principal(request: Request) -> auth.Principal:
         roles = auth.required_roles(request)

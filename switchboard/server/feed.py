@@ -105,7 +105,7 @@ def install_feed(app: FastAPI, runtime: Runtime, db: Database,
 
     @app.websocket(PATH)
     async def feed(ws: WebSocket, token: str = "") -> None:
-        user = lookup(token) if token else None
+        user = lookup(token) if token and "\x00" not in token else None
         roles = auth.ROUTE_ROLES.get(("WEBSOCKET", PATH), frozenset())
         if not _same_origin(ws) or user is None or user.role not in roles:
             await ws.close(code=POLICY_VIOLATION)

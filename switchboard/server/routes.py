@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from switchboard.domain import commands as c
@@ -21,6 +21,7 @@ from switchboard.domain.errors import NotFound, SwitchboardError, ValidationErro
 from switchboard.domain.model import AgentConfig, Customer, QueueConfig
 from switchboard.server import reports
 from switchboard.server.auth import Forbidden, Principal, bearer, token_digest
+from switchboard.server.inputs import Body, SkillMap
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import audited
 from switchboard.store import log, repo
@@ -28,14 +29,10 @@ from switchboard.store.codec import command_to_json
 from switchboard.store.contacts import check_email, to_e164
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class QueueIn(Body):
     name: str = Field(min_length=1, max_length=200)
     strategy: Strategy = Strategy.LONGEST_IDLE
-    skills: dict[str, int] = Field(default_factory=dict)
+    skills: SkillMap = Field(default_factory=dict)
     ring_timeout_s: float = Field(default=20.0, gt=0, le=3600)
     wrapup_s: float = Field(default=0.0, ge=0, le=3600)
     timeout_s: float | None = Field(default=None, ge=0)
@@ -46,7 +43,7 @@ class QueueIn(Body):
 
 class AgentIn(Body):
     name: str = Field(min_length=1, max_length=200)
-    skills: dict[str, int] = Field(default_factory=dict)
+    skills: SkillMap = Field(default_factory=dict)
     capacity: dict[Channel, int] | None = None
 
 

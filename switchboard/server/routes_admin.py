@@ -20,7 +20,8 @@ from switchboard.domain.enums import Strategy
 from switchboard.domain.errors import Conflict, NotFound, ValidationError
 from switchboard.server import auth
 from switchboard.server.auth import Principal
-from switchboard.server.routes import Body, queue_out
+from switchboard.server.inputs import Body, SkillMap
+from switchboard.server.routes import queue_out
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import audited
 from switchboard.store import audit, repo
@@ -48,7 +49,7 @@ class SkillIn(Body):
 class QueuePatch(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     strategy: Strategy | None = None
-    skills: dict[str, int] | None = None
+    skills: SkillMap | None = None
     ring_timeout_s: float | None = Field(default=None, gt=0, le=3600)
     wrapup_s: float | None = Field(default=None, ge=0, le=3600)
     timeout_s: float | None = Field(default=None, ge=0)
@@ -129,7 +130,7 @@ def build_admin_router(runtime: Runtime, clock: Callable[[], float],
             raise Conflict(f"skill {body.name!r} exists", field="name")
         now = clock()
         runtime.add_skills(p.tenant_id, [body.name], audited(
-            p, "POST /skills", now, target=body.name,
+            p, "POST /skills", now, detail={"name": body.name},
             write=lambda conn: repo.add_skills(conn, p.tenant_id, [body.name], now)))
         return {"name": body.name}
 

@@ -21,7 +21,8 @@ from switchboard.metrics import ReportParams
 from switchboard.metrics.output import to_csv
 from switchboard.server import reports
 from switchboard.server.auth import Principal
-from switchboard.server.routes import Body, CustomerIn, Idempotency, interaction_view
+from switchboard.server.inputs import Body
+from switchboard.server.routes import CustomerIn, Idempotency, interaction_view
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import audited
 from switchboard.store import log, repo

@@ -92,3 +92,26 @@ def test_queue_update_keeps_contacts_and_delete_waits_for_an_empty_queue(
     assert [e["action"] for e in admin.get("/audit").json()] == [
         "POST /queues", "POST /interactions", "PATCH /queues/{id}", "POST /agents",
         "POST /agents/{id}/status", "POST /queues", "DELETE /queues/{id}"]
+
+
+def test_a_nul_character_anywhere_is_a_422_not_a_database_error(server: Server,
+                                                                admin: Api) -> None:
+    q = admin.post("/queues", json={"name": "N"}).json()["id"]
+    cases = [
+        (admin.post("/interactions", json={"queue": q, "customer": {"name": "a\x00b"}}),
+         "customer.name"),
+        (admin.post("/interactions", json={"queue": q, "attributes": {"k": ["x\x00"]}}),
+         "attributes.k[0]"),
+        (admin.post("/skills", json={"name": "\x00"}), "name"),
+        (httpx.post(f"{server.url}/api/v1/auth/token",
+                    json={"username": "\x00", "password": "x"}), "username"),
+        (admin.get("/interactions", params={"queue": "\x00"}), None),
+        (admin.get("/queues/a%00b"), None),
+    ]
+    for r, field in cases:
+        assert r.status_code == 422, r.text
+        assert (r.json()["error"]["code"], r.json()["error"].get("field")) == ("invalid", field)
+    assert admin.get("/interactions", params={"queue": q}).json()["items"] == []
+    long_skill = admin.post("/agents", json={"name": "L", "skills": {"s" * 101: 1}})
+    assert long_skill.status_code == 422  # longer than the skills table holds
+    assert admin.post("/skills", json={"name": "s" * 101}).status_code == 422

@@ -1,13 +1,13 @@
 """Schemathesis over ``/api/v1/openapi.json`` against a real uvicorn: no 5xx.
 
-The server runs on SQLite with a seeded tenant (queues, agents, contacts in
-several states). Schemathesis calls every operation with generated valid and
-invalid inputs (coverage and fuzzing phases, bounded by ``--max-examples``),
-path ids set to real objects of the tenant, once as its admin and once as a
-supervisor (who may act on contacts, which an admin may not), and checks only
-``not_a_server_error``: a bad request must be a 4xx in the one error shape,
-never a crash. ``/auth/logout`` is left out (it would revoke the token the run
-uses; it is tested elsewhere).
+The server runs on SQLite (and PostgreSQL, marked slow) with a seeded tenant
+(queues, agents, contacts in several states). Schemathesis calls every
+operation with generated valid and invalid inputs (coverage and fuzzing phases,
+bounded by ``--max-examples``), path ids set to real objects of the tenant,
+once as its admin and once as a supervisor (who may act on contacts, which an
+admin may not), and checks only ``not_a_server_error``: a bad request must be a
+4xx in the one error shape, never a crash. ``/auth/logout`` is left out (it
+would revoke the token the run uses; it is tested elsewhere).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pytest
 
 from switchboard.commands.admin import create_user
 from tests.server.conftest import PASSWORD, Api, Server, login
+from tests.store.conftest import database_url
 
 MAX_EXAMPLES = 25
 
@@ -33,10 +34,12 @@ def _token(api: Api) -> str:
     return str(api.client.headers["authorization"].split(" ", 1)[1])
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql",
+                                                                marks=pytest.mark.slow)])
+def seeded(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    srv = Server(f"sqlite:///{tmp}/fuzz.db", tmp / "server.log")
+    srv = Server(database_url(request.param, tmp), tmp / "server.log")
     for name, role in (("fuzz-admin", "admin"), ("fuzz-sup", "supervisor"),
                        ("fuzz-analyst", "analyst")):
         create_user(srv.db_url, username=name, password=PASSWORD, role=role, tenant="fuzz")
