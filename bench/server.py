@@ -297,6 +297,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.contacts > args.agents:
         parser.error("--contacts may not exceed --agents (each contact needs a free agent)")
+    load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="sb-bench-") as tmp:
         folder = Path(tmp)
         db_url = f"sqlite:///{folder / 'server.db'}"
@@ -310,6 +311,7 @@ def main() -> None:
         appends = append_rates(folder, args.appends)
     print(json.dumps({
         "benchmark": "server", "machine_cpus": os.cpu_count(), "database": "sqlite (WAL)",
+        "load_avg_1m_before": load_before,  # other work on the machine skews the figures
         "target": {"routed_per_s": 300, "p99_create_to_offer_ms": 50, "agent_sockets": 1000},
         "http_engine_log": figures,
         "event_log": appends,
