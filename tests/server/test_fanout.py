@@ -54,16 +54,17 @@ def test_agent_feeds_get_what_the_filter_allows_and_nothing_more(db: Database) -
         feeds = {aid: rt.subscribe("t1", aid) for aid in ("a1", "a2", "a3")}
         run(c.SetAgentStatus(agent_id="a1", status=AgentStatus.READY))
         run(c.SetAgentStatus(agent_id="a2", status=AgentStatus.READY))
-        for iid in ("i1", "i2", "i3"):
+        for iid in ("i1", "i2"):
             run(c.Arrive(interaction_id=iid, queue_id="q1"),
                 write=lambda conn, iid=iid: log.insert_interaction(
                     conn, "t1", interaction_id=iid, channel="voice", contact_id=None,
                     queue_id="q1", priority=0, attributes={}, now=0.0))
-        run(c.SetAgentStatus(agent_id="a3", status=AgentStatus.NOT_READY, reason="lunch"))
         run(c.Accept(interaction_id="i1", agent_id="a1"))
         run(c.Hold(interaction_id="i1"))
         run(c.Resume(interaction_id="i1"))
-        run(c.Transfer(interaction_id="i1", to_agent="a3", mode="blind"))
+        run(c.SetAgentStatus(agent_id="a3", status=AgentStatus.READY))
+        run(c.Transfer(interaction_id="i1", to_agent="a3", mode="warm"))
+        run(c.Hangup(interaction_id="i1", by="customer"))
         run(c.Reject(interaction_id="i2", agent_id="a2"))
 
         stream = drain(everything)
@@ -71,13 +72,16 @@ def test_agent_feeds_get_what_the_filter_allows_and_nothing_more(db: Database) -
         for aid in feeds:
             f = AgentFilter(aid)
             assert got[aid] == [ev for ev in stream if f.allows(ev)], aid
-        # hand-checked: a1 follows i1 (held, resumed) until it transfers it away;
-        # a2 never sees i1, whose events do not name it; a3 (not ready) is named by the transfer
+        # hand-checked: a1 follows i1 through hold and resume, and sees the offer to a3
+        # of its warm transfer (which names only a3) through the contact index; a3 sees
+        # the consultation and, after it is cancelled, the end (naming only a1); a2
+        # never sees i1, and nobody sees arrivals
         a1 = [(ev["kind"], ev.get("interaction_id")) for ev in got["a1"]]
         assert ("held", "i1") in a1 and ("resumed", "i1") in a1
+        assert any(ev["kind"] == "offered" and ev["agent_id"] == "a3" for ev in got["a1"])
+        assert ("ended", "i1") in [(ev["kind"], ev.get("interaction_id")) for ev in got["a3"]]
         assert all(ev.get("interaction_id") != "i1" for ev in got["a2"])
         assert not any(ev["kind"] == "arrived" for evs in got.values() for ev in evs)
-        assert any(ev.get("to_agent") == "a3" for ev in got["a3"])
 
         for sub in (*feeds.values(), everything):
             rt.unsubscribe(sub)
