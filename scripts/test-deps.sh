@@ -13,6 +13,7 @@ fi
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 echo "test-deps: installing Debian postgresql (for the PostgreSQL tests)"
+export DEBIAN_FRONTEND=noninteractive  # CI has no terminal: never ask
 $SUDO apt-get install -y postgresql >/dev/null || {
     $SUDO apt-get update >/dev/null && $SUDO apt-get install -y postgresql >/dev/null
 }
