@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC
 
 from switchboard.domain.errors import ValidationError
+from switchboard.metrics.cdr import CSV_COLUMNS, RowError, parse_record
+from switchboard.metrics.params import US
+from switchboard.metrics.tz import TzTable
 
 # Durations an empirical distribution may take from a CDR, by name.
 CDR_FIELDS = ("handle", "talk", "wrapup", "abandon_wait")
@@ -31,8 +33,10 @@ class CdrError(ValidationError):
 
 @dataclass(frozen=True, slots=True)
 class CdrRow:
+    """What the simulator samples from one CDR row, in POSIX seconds."""
+
     queue: str
-    arrived: float  # POSIX seconds (naive time stamps read as UTC)
+    arrived: float  # naive time stamps are read as UTC
     enqueued: float | None
     answered: float | None
     abandoned: float | None
@@ -41,32 +45,18 @@ class CdrRow:
     wrapup_s: float
 
 
-def _time(text: str, source: str, line: int, column: str) -> float | None:
-    if not text:
-        return None
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise CdrError(source, line, column, f"not an ISO 8601 time stamp: {text!r}") from None
-    if dt.tzinfo is None:
-        return (dt - datetime(1970, 1, 1)).total_seconds()
-    return dt.timestamp()
+_UTC = TzTable(UTC)
+_COLUMNS = frozenset(CSV_COLUMNS)
 
 
-def _seconds(text: str, source: str, line: int, column: str) -> float:
-    if not text:
-        return 0.0
-    try:
-        value = float(text)
-    except ValueError:
-        raise CdrError(source, line, column, f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise CdrError(source, line, column, f"must be seconds >= 0, got {text!r}")
-    return value
+def _s(us: int | None) -> float | None:
+    return None if us is None else us / US
 
 
 def parse_cdr(text: str, source: str) -> list[CdrRow]:
-    """Parse CDR CSV text; raise :class:`CdrError` at the first unusable row."""
+    """Parse CDR CSV text with the metrics package's reader (one definition of
+    the format and its contradictions); raise :class:`CdrError` at the first
+    unusable row."""
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     for required in ("id", "arrived_at"):
@@ -74,25 +64,19 @@ def parse_cdr(text: str, source: str) -> list[CdrRow]:
             raise CdrError(source, 1, required, "required column is missing")
     rows: list[CdrRow] = []
     for rec in reader:
-        line = reader.line_num
-
-        def t(col: str, rec: dict[str, str] = rec, line: int = line) -> float | None:
-            return _time((rec.get(col) or "").strip(), source, line, col)
-
-        arrived = t("arrived_at")
-        if arrived is None:
-            raise CdrError(source, line, "arrived_at", "is required")
-        row = CdrRow(queue=(rec.get("queue") or "").strip(), arrived=arrived,
-                     enqueued=t("enqueued_at"), answered=t("answered_at"),
-                     abandoned=t("abandoned_at"), ended=t("ended_at"),
-                     hold_s=_seconds((rec.get("hold_s") or "").strip(), source, line, "hold_s"),
-                     wrapup_s=_seconds((rec.get("wrapup_s") or "").strip(), source, line,
-                                       "wrapup_s"))
-        if row.answered is not None and row.abandoned is not None:
-            raise CdrError(source, line, "abandoned_at", "a row cannot be answered and abandoned")
-        if row.answered is not None and row.ended is not None and row.ended < row.answered:
-            raise CdrError(source, line, "ended_at", "ends before it was answered")
-        rows.append(row)
+        try:
+            row, _ = parse_record(rec, _UTC)
+        except RowError as exc:
+            column, _, detail = exc.reason.partition(": ")
+            if column in _COLUMNS and detail:
+                raise CdrError(source, reader.line_num, column, detail) from None
+            raise CdrError(source, reader.line_num, "row", exc.reason) from None
+        arrived = _s(row.arrived_at)
+        assert arrived is not None
+        rows.append(CdrRow(queue=row.queue, arrived=arrived, enqueued=_s(row.enqueued_at),
+                           answered=_s(row.answered_at), abandoned=_s(row.abandoned_at),
+                           ended=_s(row.ended_at), hold_s=row.hold_us / US,
+                           wrapup_s=row.wrapup_us / US))
     if not rows:
         raise CdrError(source, 2, "id", "the file has no rows")
     return rows
