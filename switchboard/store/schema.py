@@ -25,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -46,6 +47,8 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     seed: Mapped[int] = mapped_column(Integer, default=0)  # the engine's random seed
     created_at: Mapped[float] = mapped_column(Float)
+    # IANA zone of the tenant's local days (reports, business hours by default)
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC", default="UTC")
 
 
 class User(Base):
@@ -214,8 +217,67 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class ReasonCode(Base):
+    """A not-ready reason an agent may choose (``code`` goes in the events)."""
+
+    __tablename__ = "reason_codes"
+    __table_args__ = (UniqueConstraint("tenant_id", "code", name="uq_reason_codes_code"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Disposition(Base):
+    """A wrap-up code an agent may give a finished contact."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (UniqueConstraint("tenant_id", "code", name="uq_dispositions_code"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class BusinessHours(Base):
+    """Weekly opening hours in a time zone: the tenant's (``queue_id`` null) or
+    one queue's. ``weekly`` maps ``mon`` .. ``sun`` to ``["08:00-12:00", ...]``."""
+
+    __tablename__ = "business_hours"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_business_hours_name"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    queue_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekly: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Holiday(Base):
+    """A date on which the usual weekly hours do not apply: closed all day
+    (``hours`` empty) or open only in ``hours``; for every calendar of the
+    tenant (``hours_id`` null) or one."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (Index("ix_holidays_tenant_day", "tenant_id", "day"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # ISO date, local to the calendar
+    name: Mapped[str] = mapped_column(String(200))
+    hours: Mapped[list[str]] = mapped_column(JSON)
+    hours_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
 __all__ = [
-    "ROLES", "Agent", "AuditEntry", "Base", "Contact", "EngineLogEntry", "EventRow",
-    "IdempotencyKey", "Interaction",
+    "ROLES", "Agent", "AuditEntry", "Base", "BusinessHours", "Contact", "Disposition",
+    "EngineLogEntry", "EventRow", "Holiday", "IdempotencyKey", "Interaction", "ReasonCode",
     "Queue", "Skill", "Tenant", "Token", "User",
 ]
