@@ -40,7 +40,7 @@ from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.enums import EndReason, OfferEnd, Strategy
 from switchboard.domain.errors import ValidationError
-from switchboard.domain.model import RoutingConfig
+from switchboard.domain.model import AgentConfig, RoutingConfig
 
 __all__ = ["DEFAULT_AHT_S", "EWT_ESTIMATOR", "Engine", "replay"]
 
@@ -157,6 +157,16 @@ class Engine(Contacts, Calls, Agents, Routing):
 
     def agent_ids(self) -> list[str]:
         return sorted(self._agents)
+
+    def agent_config(self, agent_id: str) -> AgentConfig:
+        """An agent's routing profile (to change it with :class:`~c.UpsertAgent`)."""
+        return self._agent(agent_id).config
+
+    def queue_agents(self, queue_id: str) -> list[str]:
+        """The ids of the agents a queue routes to first (its members with its
+        skills: the queue's main pool, before any expansion step), sorted."""
+        self._queue(queue_id)
+        return sorted(self._main_pool[queue_id].members_set)
 
     def queue_ids(self) -> list[str]:
         return sorted(self._queues)
