@@ -6,17 +6,36 @@ pure computation, no clock is read), so daylight-saving changes need no care
 from the flow's author: 08:00-18:00 means 08:00 to 18:00 local time on both
 sides of a change, and an instant in the repeated hour of an autumn change
 maps to the one local time it really is.
+
+A step may carry its hours inline or name a :class:`Calendar` (``calendar:``):
+the administration's business hours and holidays, which the shell loads from
+the store and hands to the session when the call starts, so a change made
+there applies to the next call without saving the flow again.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard.ivr.model import Hours, Intervals
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Calendar:
+    """Named opening hours kept outside a flow: weekly ranges (Monday = 0) and
+    holidays (a date with no ranges is closed all day), in ``timezone``."""
+
+    timezone: str
+    weekly: Mapping[int, Intervals] = field(default_factory=dict)
+    holidays: Mapping[date, Intervals] = field(default_factory=dict)
+
+
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -56,13 +75,13 @@ def zone(name: str) -> ZoneInfo:
                          "Europe/Rome)") from None
 
 
-def local_time(step: Hours, now: float) -> tuple[date, int, int]:
+def local_time(step: Hours | Calendar, now: float) -> tuple[date, int, int]:
     """The local date, weekday (Monday = 0) and minute of the day at ``now``."""
     local = datetime.fromtimestamp(now, tz=UTC).astimezone(zone(step.timezone))
     return local.date(), local.weekday(), local.hour * 60 + local.minute
 
 
-def status(step: Hours, now: float) -> str:
+def status(step: Hours | Calendar, now: float) -> str:
     """``open``, ``closed`` or ``holiday`` (a holiday date with no opening hours,
     or outside that date's special hours)."""
     day, weekday, minute = local_time(step, now)

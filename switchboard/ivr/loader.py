@@ -33,7 +33,8 @@ STEP_KEYS: Mapping[str, tuple[str, ...]] = {
     "callback": (*ASK_KEYS, "queue", "priority", "skills", "accept_key", "decline_key",
                  "phone", "accepted", "declined"),
     "survey": (*ASK_KEYS, "survey", "next", "fallback"),
-    "hours": ("type", "timezone", "weekly", "holidays", "open", "closed", "holiday"),
+    "hours": ("type", "timezone", "weekly", "holidays", "calendar", "open", "closed",
+              "holiday"),
     "set": ("type", "values", "next"),
     "branch": ("type", "rules", "default"),
     "lookup": ("type", "source", "url", "method", "params", "timeout_s", "into", "next",
@@ -54,19 +55,22 @@ _STEP_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def parse_flow(text: str, *, source: str = "flow",
-               known_queues: Collection[str] | None = None) -> m.Flow:
+               known_queues: Collection[str] | None = None,
+               known_calendars: Collection[str] | None = None) -> m.Flow:
     """Parse and validate flow text (YAML or JSON); ``source`` names it in errors
-    (a file name). With ``known_queues``, queue names must be among them.
+    (a file name). With ``known_queues``, queue names must be among them; with
+    ``known_calendars``, so must the calendars that hours steps name.
 
     Raises :class:`~switchboard.ivr.errors.FlowError` (a ValidationError)."""
     doc = Document(text, source)
-    return _Loader(Fields(doc, source), known_queues).flow(doc.data)
+    return _Loader(Fields(doc, source), known_queues, known_calendars).flow(doc.data)
 
 
 def load_flow(data: Mapping[str, Any], *, source: str = "flow",
-              known_queues: Collection[str] | None = None) -> m.Flow:
+              known_queues: Collection[str] | None = None,
+              known_calendars: Collection[str] | None = None) -> m.Flow:
     """Validate flow data already parsed (from JSON, say); errors have no line."""
-    return _Loader(Fields(None, source), known_queues).flow(dict(data))
+    return _Loader(Fields(None, source), known_queues, known_calendars).flow(dict(data))
 
 
 def digest(data: Mapping[str, Any]) -> str:
@@ -77,9 +81,11 @@ def digest(data: Mapping[str, Any]) -> str:
 
 
 class _Loader:
-    def __init__(self, f: Fields, known_queues: Collection[str] | None) -> None:
+    def __init__(self, f: Fields, known_queues: Collection[str] | None,
+                 known_calendars: Collection[str] | None = None) -> None:
         self.f = f
         self.known_queues = known_queues
+        self.known_calendars = known_calendars
         self.lang = "en"
         self.builders: dict[str, Callable[[str, dict[str, Any], str], m.Step]] = {
             "play": self.play, "menu": self.menu, "collect": self.collect,
@@ -245,6 +251,8 @@ class _Loader:
 
     def hours(self, sid: str, raw: dict[str, Any], path: str) -> m.Step:
         f = self.f
+        if "calendar" in raw:
+            return self.calendar_hours(sid, raw, path)
         tz = f.text(raw.get("timezone"), f"{path}.timezone")
         try:
             zone(tz)
@@ -270,6 +278,23 @@ class _Loader:
             holidays[day] = ranges
         return m.Hours(id=sid, line=self.line(path), timezone=tz, weekly=weekly,
                        holidays=holidays, open=self.target(raw, path, "open"),
+                       closed=self.target(raw, path, "closed"),
+                       holiday=self.opt_target(raw, path, "holiday"))
+
+    def calendar_hours(self, sid: str, raw: dict[str, Any], path: str) -> m.Step:
+        """An hours step that names a calendar (the administration's business
+        hours) instead of listing its own hours."""
+        f = self.f
+        for inline in ("timezone", "weekly", "holidays"):
+            if inline in raw:
+                f.fail(f"{path}.{inline}", "give either calendar or timezone, weekly and "
+                       "holidays, not both")
+        name = f.text(raw["calendar"], f"{path}.calendar")
+        if self.known_calendars is not None and name not in self.known_calendars:
+            f.fail(f"{path}.calendar", f"unknown calendar {name!r}; known calendars: "
+                   + (", ".join(sorted(self.known_calendars)) or "none"))
+        return m.Hours(id=sid, line=self.line(path), calendar=name,
+                       open=self.target(raw, path, "open"),
                        closed=self.target(raw, path, "closed"),
                        holiday=self.opt_target(raw, path, "holiday"))
 

@@ -157,12 +157,13 @@ Intervals = tuple[tuple[int, int], ...]  # minutes from local midnight, [start, 
 class Hours(Step):
     type: ClassVar[str] = "hours"
     instant: ClassVar[bool] = True
-    timezone: str
-    weekly: Mapping[int, Intervals]  # Monday = 0
-    holidays: Mapping[date, Intervals]  # () = closed all day
+    timezone: str = ""  # empty with ``calendar``
+    weekly: Mapping[int, Intervals] = field(default_factory=dict)  # Monday = 0
+    holidays: Mapping[date, Intervals] = field(default_factory=dict)  # () = closed all day
     open: str
     closed: str
     holiday: str | None = None
+    calendar: str | None = None  # a named calendar (business hours) instead of the above
 
     def targets(self) -> tuple[tuple[str, str], ...]:
         return _edges(self, "open", "closed", "holiday")

@@ -24,12 +24,14 @@ class FlowRegistry:
         self._versions: dict[str, list[Flow]] = {}
 
     def save(self, text: str, *, source: str = "flow",
-             known_queues: Collection[str] | None = None) -> Flow:
+             known_queues: Collection[str] | None = None,
+             known_calendars: Collection[str] | None = None) -> Flow:
         """Validate ``text`` and store it as the next version of its flow name.
 
         Returns the stored flow (with ``version`` set). Raises FlowError and
         stores nothing when the flow is invalid."""
-        flow = parse_flow(text, source=source, known_queues=known_queues)
+        flow = parse_flow(text, source=source, known_queues=known_queues,
+                          known_calendars=known_calendars)
         versions = self._versions.setdefault(flow.name, [])
         if versions and versions[-1].digest == flow.digest:
             return versions[-1]

@@ -175,7 +175,12 @@ class IvrSession(KeyHandling):
                     return rule.next
             return step.default
         if isinstance(step, m.Hours):
-            state = hours_status(step, self._now)
+            if step.calendar is not None:
+                calendar = self.calendars.get(step.calendar)
+                # a calendar deleted after the flow was saved: the caller is closed
+                state = "closed" if calendar is None else hours_status(calendar, self._now)
+            else:
+                state = hours_status(step, self._now)
             if state == "open":
                 return step.open
             return step.holiday if state == "holiday" and step.holiday else step.closed

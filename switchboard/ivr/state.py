@@ -20,6 +20,7 @@ from switchboard.domain import commands as c
 from switchboard.domain.model import Customer
 from switchboard.ivr import effects as fx
 from switchboard.ivr import model as m
+from switchboard.ivr.hours import Calendar
 from switchboard.ivr.values import mask, render
 
 
@@ -58,9 +59,12 @@ class SessionState:
     # by IvrSession and called by the key-handling mixin.
     _go: Callable[[str], None]
 
-    def __init__(self, flow: m.Flow, call: CallInfo, now: float) -> None:
+    def __init__(self, flow: m.Flow, call: CallInfo, now: float, *,
+                 calendars: Mapping[str, Calendar] | None = None) -> None:
         self.flow = flow
         self.call = call
+        # the named calendars hours steps may use, as the shell loaded them at the start
+        self.calendars: Mapping[str, Calendar] = MappingProxyType(dict(calendars or {}))
         self.started_at = now
         self.status = Status.NEW
         self._now = now
