@@ -22,6 +22,7 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -276,8 +277,25 @@ class Holiday(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
+class QueueThresholds(Base):
+    """When a queue's wallboard figures turn amber or red: ``levels`` maps a
+    figure (``service_level``, ``longest_wait_s``, ``asa_s``, ``abandon_rate``,
+    ``waiting``) to ``{"amber": x, "red": y}``. Deleted with its queue."""
+
+    __tablename__ = "queue_thresholds"
+    __table_args__ = (ForeignKeyConstraint(
+        ["tenant_id", "queue_id"], ["queues.tenant_id", "queues.id"], ondelete="CASCADE",
+        name="fk_queue_thresholds_queue"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    queue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    levels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
 __all__ = [
     "ROLES", "Agent", "AuditEntry", "Base", "BusinessHours", "Contact", "Disposition",
     "EngineLogEntry", "EventRow", "Holiday", "IdempotencyKey", "Interaction", "ReasonCode",
-    "Queue", "Skill", "Tenant", "Token", "User",
+    "Queue", "QueueThresholds", "Skill", "Tenant", "Token", "User",
 ]
