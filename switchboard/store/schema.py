@@ -63,6 +63,8 @@ class User(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # the web UI's language (en, it, fr, zh); None: from the browser's Accept-Language
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Token(Base):
