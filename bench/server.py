@@ -11,15 +11,28 @@ settings, unchanged):
   ready through ``POST /agents/{id}/status``; each agent has a user and a
   token (written straight into the database: 1,000 Argon2 logins would only
   measure Argon2) and one WebSocket feed open on ``/api/v1/events/ws``;
-* the timed phase: ``--contacts`` contacts created by ``POST /interactions``
-  with ``--concurrency`` requests in flight (closed loop, as fast as the
-  server answers). Each contact is offered to a free agent; the offer is
-  timed from just before its create call is sent to the moment the
-  ``offered`` event arrives on that agent's socket (same clock, this process);
-* ``created_per_s``: contacts / (first send .. last reply); ``routed_per_s``:
-  contacts / (first send .. last offer received);
-* ``server_cpu_share``: the server process's CPU seconds over the phase's wall
-  time (1.0 = its one event-loop core is saturated);
+* timed phases, each creating ``--contacts`` contacts by ``POST /interactions``
+  (as the admin, so each request also writes its audit row) with a raw
+  keep-alive HTTP/1.1 client (httpx would spend more client CPU than the
+  server under test has to spare on two cores):
+
+  - ``--rate R`` (open loop): request i is sent at start + i/R whatever is
+    still in flight, and its latency counts from that scheduled time, so a
+    server that falls behind is charged for the wait (no coordinated
+    omission); ``client_send_late_ms_p99`` shows how late the client itself
+    sent;
+  - ``--concurrency N`` (closed loop): N requests in flight, each sent when
+    the previous one answered; it measures the saturated rate.
+
+  Each contact is offered to a free agent; create-to-offer runs from the send
+  (scheduled or actual) to the moment the ``offered`` event arrives on that
+  agent's socket (same clock, this process). Between phases a supervisor
+  ends the offered contacts (untimed), which frees the agents;
+* per phase: ``offered_per_s`` (open loop), ``created_per_s`` = contacts /
+  (start .. last reply), ``routed_per_s`` = offers / (start .. last offer
+  received), create-to-offer p50/p99/max, and ``server_cpu_share`` /
+  ``client_cpu_share``: each process's CPU seconds over the phase's wall time
+  (1.0 = one core; the server runs on one event loop);
 * the event-log append rate: :func:`switchboard.store.log.append` of one
   engine input with 4 events, one transaction each (what the runtime does per
   command), beside the baseline, a bare ``sqlite3`` loop inserting the same
@@ -30,7 +43,8 @@ Target (issue 5): at least 300 contacts/s routed and p99 create-to-offer under
 50 ms with 1,000 agent sockets, on the 2-core reference machine.
 
 Run: .venv/bin/python bench/server.py [--agents 1000] [--contacts 1000]
-     [--concurrency 16] [--seed 1] [--appends 2000]
+     [--rate 300 ...] [--concurrency 16 ...] [--seed 1] [--appends 2000]
+     [--profile FILE]   (default phases: --rate 300 --concurrency 16)
 """
 
 from __future__ import annotations
@@ -41,12 +55,13 @@ import contextlib
 import json
 import os
 import random
+import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,48 +149,198 @@ async def setup(api: httpx.AsyncClient, n_agents: int) -> tuple[str, list[str]]:
     return queue, agents
 
 
-def agent_tokens(db_url: str, agents: list[str]) -> list[str]:
-    """One user and a live token per agent, written to the database directly."""
+def agent_tokens(db_url: str, agents: list[str]) -> tuple[list[str], str]:
+    """One user and a live token per agent, and a supervisor's token (it ends
+    the contacts between phases), written to the database directly."""
     db = open_db(db_url)
     hashed, now, tokens = hash_password(PASSWORD), time.time(), []
     with db.begin() as conn:
-        for i, agent_id in enumerate(agents):
-            uid = repo.create_user(conn, TENANT, username=f"agent-{i}", password_hash=hashed,
-                                   role="agent", now=now, agent_id=agent_id)
+        users = [(f"agent-{i}", "agent", a) for i, a in enumerate(agents)]
+        for name, role, agent_id in [*users, ("bench-supervisor", "supervisor", None)]:
+            uid = repo.create_user(conn, TENANT, username=name, password_hash=hashed,
+                                   role=role, now=now, agent_id=agent_id)
             token, digest = new_token()
             repo.save_token(conn, TENANT, token_hash=digest, user_id=uid, now=now,
                             ttl_s=3600)
             tokens.append(token)
     db.dispose()
-    return tokens
+    return tokens[:-1], tokens[-1]
 
 
-async def run_phase(server: Server, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
+class Http:
+    """A minimal HTTP/1.1 keep-alive client for the timed phases: httpx costs
+    about a millisecond of client CPU per request, and the client shares the
+    machine's two cores with the server, so a heavy client would measure
+    itself. Idle connections are reused; a request that finds none opens one."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.head = (f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+                     "Content-Type: application/json\r\n").encode()
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+
+    async def warm(self, n: int) -> None:
+        for _ in range(n):
+            self.idle.append(await asyncio.open_connection("127.0.0.1", self.port))
+            self.opened += 1
+
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if self.idle:
+            reader, writer = self.idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.opened += 1
+        data = json.dumps(body).encode()
+        writer.write(b"POST /api/v1%s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
+                     % (path.encode(), self.head, len(data), data))
+        status_line = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        payload = await reader.readexactly(length)
+        status = int(status_line.split()[1])
+        if status >= 300:
+            raise RuntimeError(f"POST {path}: {status} {payload[:300]!r}")
+        self.idle.append((reader, writer))
+        out: dict[str, Any] = json.loads(payload) if payload else {}
+        return out
+
+    async def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+class Feeds:
+    """The agents' WebSocket feeds; records when each contact's offer arrives."""
+
+    def __init__(self) -> None:
+        self.offered_at: dict[str, float] = {}
+        self.expect = 0
+        self.done = asyncio.Event()
+        self.sockets: list[Any] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def open(self, ws_base: str, tokens: list[str]) -> None:
+        for token in tokens:
+            ws = await websockets.connect(f"{ws_base}/events/ws?token={token}",
+                                          ping_interval=None, max_queue=None)
+            self.sockets.append(ws)
+            self.tasks.append(asyncio.create_task(self._read(ws)))
+
+    async def _read(self, ws: Any) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in ws:
+                if '"offered"' not in raw:  # cheap pre-filter; parsed below
+                    continue
+                ev = json.loads(raw)
+                if ev["kind"] == "offered":
+                    self.offered_at.setdefault(ev["interaction_id"], time.perf_counter())
+                    if len(self.offered_at) >= self.expect:
+                        self.done.set()
+
+    def reset(self, expect: int) -> None:
+        self.offered_at.clear()
+        self.expect = expect
+        self.done.clear()
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for ws in self.sockets:
+            await ws.close()
+
+
+def contact_bodies(queue: str, n: int, rng: random.Random) -> list[dict[str, Any]]:
+    return [{"queue": queue, "channel": "voice",
+             "customer": {"name": f"customer {i}",
+                          "phone": f"+1415555{rng.randrange(10_000):04d}"},
+             "priority": rng.choice((0, 0, 0, 1))} for i in range(n)]
+
+
+async def timed_phase(server: Server, http: Http, feeds: Feeds, bodies: list[dict[str, Any]],
+                      *, rate: float | None, concurrency: int,
+                      profile: str | None) -> tuple[dict[str, Any], list[str]]:
+    """Create the contacts open-loop at ``rate`` a second (each request sent at
+    its scheduled time, whatever is still in flight; latency counted from the
+    schedule, so a server that falls behind is charged for it) or, with
+    ``rate`` None, closed-loop with ``concurrency`` requests in flight."""
+    n = len(bodies)
+    feeds.reset(n)
+    sent_at: dict[str, float] = {}
+    replied: list[float] = []
+    late: list[float] = []
+    spy = profiler(server.proc.pid, profile)
+    cpu0, client0 = cpu_seconds(server.proc.pid), time.process_time()
+    start = time.perf_counter()
+
+    async def create(body: dict[str, Any], t0: float) -> None:
+        out = await http.post("/interactions", body)
+        sent_at[out["id"]] = t0
+        replied.append(time.perf_counter())
+
+    if rate is not None:
+        tasks = []
+        for i, body in enumerate(bodies):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            late.append(time.perf_counter() - due)
+            tasks.append(asyncio.create_task(create(body, due)))
+        await asyncio.gather(*tasks)
+    else:
+        todo = iter(bodies)
+
+        async def worker() -> None:
+            for body in todo:
+                await create(body, time.perf_counter())
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(feeds.done.wait(), 60)
+    end = max(feeds.offered_at.values(), default=time.perf_counter())
+    wall = end - start
+    cpu1, client1 = cpu_seconds(server.proc.pid), time.process_time()
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
+    lat = [(feeds.offered_at[i] - t0) * 1000 for i, t0 in sent_at.items()
+           if i in feeds.offered_at]
+    out: dict[str, Any] = {
+        "mode": "open loop" if rate is not None else "closed loop",
+        "offered_per_s": rate if rate is not None else None,
+        "concurrency": None if rate is not None else concurrency,
+        "contacts": n, "offers_received": len(lat),
+        "created_per_s": round(n / (max(replied) - start), 1),
+        "routed_per_s": round(len(lat) / wall, 1),
+        "create_to_offer_ms": {"p50": round(percentile(lat, 50), 2),
+                               "p99": round(percentile(lat, 99), 2),
+                               "max": round(max(lat), 2)},
+        "server_cpu_share": round((cpu1 - cpu0) / wall, 2),
+        "client_cpu_share": round((client1 - client0) / wall, 2),
+        "wall_s": round(wall, 3),
+    }
+    if late:
+        out["client_send_late_ms_p99"] = round(percentile(late, 99) * 1000, 2)
+    return out, list(sent_at)
+
+
+async def run_phases(server: Server, db_url: str, args: argparse.Namespace) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=server.url, timeout=60,
                                  limits=httpx.Limits(max_connections=64)) as api:
         r = await api.post("/auth/token", json={"username": "bench-admin",
                                                 "password": PASSWORD})
         r.raise_for_status()
-        api.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        admin_token = r.json()["token"]
+        api.headers["Authorization"] = f"Bearer {admin_token}"
         queue, agents = await setup(api, args.agents)
-        tokens = agent_tokens(db_url, agents)
-        offered_at: dict[str, float] = {}
-        all_offered = asyncio.Event()
-        ws_base = server.url.replace("http://", "ws://")
-
-        async def reader(ws: Any) -> None:
-            async for raw in ws:
-                ev = json.loads(raw)
-                if ev["kind"] == "offered":
-                    offered_at.setdefault(ev["interaction_id"], time.perf_counter())
-                    if len(offered_at) >= args.contacts:
-                        all_offered.set()
-
-        sockets = []
-        for token in tokens:
-            sockets.append(await websockets.connect(f"{ws_base}/events/ws?token={token}",
-                                                    ping_interval=None, max_queue=None))
-        readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+        tokens, supervisor = agent_tokens(db_url, agents)
+        feeds = Feeds()
+        await feeds.open(server.url.replace("http://", "ws://"), tokens)
         sem = asyncio.Semaphore(16)
 
         async def ready(agent_id: str) -> None:
@@ -186,51 +351,47 @@ async def run_phase(server: Server, db_url: str, args: argparse.Namespace) -> di
         await asyncio.gather(*(ready(a) for a in agents))
         await asyncio.sleep(1.0)  # let the ready events drain from the feeds
 
-        rng = random.Random(args.seed)
-        bodies = [{"queue": queue, "channel": "voice",
-                   "customer": {"name": f"customer {i}",
-                                "phone": f"+1415555{rng.randrange(10_000):04d}"},
-                   "priority": rng.choice((0, 0, 0, 1))} for i in range(args.contacts)]
-        sent_at: dict[str, float] = {}
-        replied: list[float] = []
-        todo = iter(bodies)
+    http = Http(server.port, admin_token)
+    sup = Http(server.port, supervisor)
+    rng = random.Random(args.seed)
+    plans: list[tuple[float | None, int]] = [(rate, 0) for rate in args.rate]
+    plans += [(None, c) for c in args.concurrency]
+    phases = []
+    try:
+        for i, (rate, conc) in enumerate(plans):
+            bodies = contact_bodies(queue, args.contacts, rng)
+            profile = args.profile if i == len(plans) - 1 else None
+            await http.close()  # fresh connections: the server drops idle ones after 5 s
+            await http.warm(16)
+            figures, ids = await timed_phase(server, http, feeds, bodies, rate=rate,
+                                             concurrency=conc, profile=profile)
+            phases.append(figures)
+            if i < len(plans) - 1:  # free the agents: the contacts leave (untimed)
+                await sup.close()
+                async def leave(todo: Iterator[str]) -> None:
+                    for iid in todo:
+                        await sup.post(f"/interactions/{iid}/end", {})
 
-        async def creator() -> None:
-            for body in todo:
-                t0 = time.perf_counter()
-                r = await api.post("/interactions", json=body)
-                r.raise_for_status()
-                sent_at[r.json()["id"]] = t0
-                replied.append(time.perf_counter())
+                pending = iter(ids)
+                await asyncio.gather(*(leave(pending) for _ in range(8)))
+                await asyncio.sleep(1.0)
+    finally:
+        await http.close()
+        await sup.close()
+        await feeds.close()
+    return {"agent_sockets": len(feeds.sockets), "phases": phases}
 
-        cpu0, start = cpu_seconds(server.proc.pid), time.perf_counter()
-        await asyncio.gather(*(creator() for _ in range(args.concurrency)))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(all_offered.wait(), 60)
-        end = max(offered_at.values(), default=time.perf_counter())
-        cpu1 = cpu_seconds(server.proc.pid)
-        for task in readers:
-            task.cancel()
-        for ws in sockets:
-            await ws.close()
 
-    latencies = [(offered_at[i] - t0) * 1000 for i, t0 in sent_at.items() if i in offered_at]
-    return {
-        "agents_sockets": len(sockets),
-        "contacts": args.contacts,
-        "offers_received": len(latencies),
-        "concurrency": args.concurrency,
-        "created_per_s": round(args.contacts / (max(replied) - start), 1),
-        "routed_per_s": round(len(latencies) / (end - start), 1),
-        "create_to_offer_ms": {
-            "p50": round(percentile(latencies, 50), 2),
-            "p99": round(percentile(latencies, 99), 2),
-            "max": round(max(latencies), 2),
-            "mean": round(statistics.fmean(latencies), 2),
-        },
-        "server_cpu_share": round((cpu1 - cpu0) / (end - start), 2),
-        "wall_s": round(end - start, 3),
-    }
+def profiler(pid: int, out: str | None) -> subprocess.Popen[bytes] | None:
+    """``py-spy record`` of the server during the timed phase (``--profile``;
+    py-spy is not a dependency: install it to use this). Its sampling takes
+    CPU from the same two cores, so a profiled run's figures are not reported."""
+    if out is None:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--format", "raw",
+                             "--rate", "250", "-o", out], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 def sample_events() -> list[Any]:
@@ -291,10 +452,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--contacts", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rate", type=float, action="append",
+                        help="an open-loop phase at this many contacts a second "
+                             "(repeatable; default: 300)")
+    parser.add_argument("--concurrency", type=int, action="append",
+                        help="a closed-loop phase with this many requests in flight "
+                             "(repeatable; default: 16)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--appends", type=int, default=2000)
+    parser.add_argument("--profile", metavar="FILE",
+                        help="py-spy the server during the timed phase (collapsed stacks)")
     args = parser.parse_args()
+    if args.rate is None and args.concurrency is None:
+        args.rate, args.concurrency = [300.0], [16]
+    args.rate, args.concurrency = args.rate or [], args.concurrency or []
+    if any(r <= 0 for r in args.rate) or any(c < 1 for c in args.concurrency):
+        parser.error("--rate must be > 0 and --concurrency >= 1")
     if args.contacts > args.agents:
         parser.error("--contacts may not exceed --agents (each contact needs a free agent)")
     load_before = round(os.getloadavg()[0], 2)
@@ -305,13 +478,14 @@ def main() -> None:
                     tenant=TENANT)
         server = Server(db_url, folder)
         try:
-            figures = asyncio.run(run_phase(server, db_url, args))
+            figures = asyncio.run(run_phases(server, db_url, args))
         finally:
             server.stop()
         appends = append_rates(folder, args.appends)
     print(json.dumps({
         "benchmark": "server", "machine_cpus": os.cpu_count(), "database": "sqlite (WAL)",
         "load_avg_1m_before": load_before,  # other work on the machine skews the figures
+        "load_avg_1m_after": round(os.getloadavg()[0], 2),
         "target": {"routed_per_s": 300, "p99_create_to_offer_ms": 50, "agent_sockets": 1000},
         "http_engine_log": figures,
         "event_log": appends,
