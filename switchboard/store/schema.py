@@ -298,6 +298,6 @@ class QueueThresholds(Base):
 
 __all__ = [
     "ROLES", "Agent", "AuditEntry", "Base", "BusinessHours", "Contact", "Disposition",
-    "EngineLogEntry", "EventRow", "Holiday", "IdempotencyKey", "Interaction", "ReasonCode",
-    "Queue", "QueueThresholds", "Skill", "Tenant", "Token", "User",
+    "EngineLogEntry", "EventRow", "Holiday", "IdempotencyKey", "Interaction", "Queue",
+    "QueueThresholds", "ReasonCode", "Skill", "Tenant", "Token", "User",
 ]
