@@ -8,7 +8,7 @@ from switchboard.acd.runtime import Agent
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.enums import AgentStatus, EndReason, OfferEnd
-from switchboard.domain.errors import InvalidTransition, ValidationError
+from switchboard.domain.errors import Conflict, InvalidTransition, ValidationError
 from switchboard.domain.model import JoinRule
 
 
@@ -112,3 +112,20 @@ class Agents(EngineBase):
         for it in waiting:
             self._try_offer(it, now)
 
+    def _remove_queue(self, cmd: c.RemoveQueue, now: float) -> None:
+        q = self._queue(cmd.queue_id)
+        live = sum(1 for it in self._interactions.values() if it.queue_id == q.id)
+        if live:
+            raise Conflict(f"{live} contact(s) still belong to queue {q.id} (waiting, "
+                           "scheduled, ringing, connected or in wrap-up): move or end "
+                           "them first", field="queue_id")
+        for other in self._queues.values():
+            targets = {r.to_queue for r in other.overflow}
+            targets.update(x for step in other.steps for x in step.add_queues)
+            if other.id != q.id and q.id in targets:
+                raise Conflict(f"queue {other.id} overflows or expands into queue {q.id}: "
+                               "change it first", field="queue_id")
+        self._remove_pools(q.id)
+        del self._queues[q.id]
+        del self._queued[q.id]
+        self._aht.pop(q.id, None)

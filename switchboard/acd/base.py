@@ -54,6 +54,7 @@ class EngineBase:
     _part: Callable[..., None]
     _place: Callable[..., None]
     _refresh: Callable[..., None]
+    _remove_pools: Callable[..., None]
     _refusal: Callable[..., bool]
     _serve: Callable[..., None]
     _sort_key_for: Callable[..., None]
@@ -76,6 +77,7 @@ class EngineBase:
         self._reservations: dict[str, Reservation] = {}
         self._pools: dict[tuple[str | None, PoolSpec, Strategy], Pool] = {}
         self._pool_list: list[Pool] = []
+        self._pool_seq = 0  # pool ids: never reused, even after a queue is removed
         self._main_pool: dict[str, Pool] = {}
         self._stage_pools: dict[tuple[str, int, tuple[tuple[str, int], ...]], Pool] = {}
         self._queued: dict[str, SortedKeyList[Interaction, Any]] = {}

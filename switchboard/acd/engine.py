@@ -74,6 +74,7 @@ class Engine(Contacts, Calls, Agents, Routing):
             c.MoveContact: self._move_contact,
             c.UpsertAgent: self._upsert_agent,
             c.UpsertQueue: self._upsert_queue,
+            c.RemoveQueue: self._remove_queue,
         }
 
     # ------------------------------------------------------------------ driving
@@ -170,6 +171,9 @@ class Engine(Contacts, Calls, Agents, Routing):
 
     def queue_ids(self) -> list[str]:
         return sorted(self._queues)
+
+    def has_queue(self, queue_id: str) -> bool:
+        return queue_id in self._queues
 
     def interaction_ids(self) -> list[str]:
         return sorted(self._interactions)

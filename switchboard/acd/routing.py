@@ -24,6 +24,19 @@ class Routing(EngineBase):
         self._queued.setdefault(q.id, SortedKeyList(key=_sort_key))
         self._main_pool[q.id] = self._pool(q, self._spec(q, 0, {}))
 
+    def _remove_pools(self, queue_id: str) -> None:
+        """Forget a removed queue's pools (main, stage and personal ones): their
+        agents leave them, so nothing routes through them any more."""
+        gone = [p for p in self._pool_list if p.queue_id == queue_id]
+        for pool in gone:
+            for aid in sorted(pool.members_set):
+                self._leave_pool(self._agents[aid], pool)
+        ids = {id(p) for p in gone}
+        self._pool_list = [p for p in self._pool_list if id(p) not in ids]
+        self._pools = {k: p for k, p in self._pools.items() if id(p) not in ids}
+        self._stage_pools.clear()
+        self._main_pool.pop(queue_id, None)
+
     def _spec(self, q: QueueConfig, stage: int, extra: dict[str, int] | Any,
               _seen: frozenset[str] = frozenset()) -> PoolSpec:
         skills = dict(q.skills)
@@ -54,8 +67,9 @@ class Routing(EngineBase):
         ranks: dict[str, int] = {}
         if q is not None and q.members is not None:
             ranks = {m: i for i, m in enumerate(q.members)}
-        pool = Pool(len(self._pool_list), qid, spec, strat, ranks,
+        pool = Pool(self._pool_seq, qid, spec, strat, ranks,
                     q.occupancy_window_s if q else 3600.0)
+        self._pool_seq += 1
         self._pools[key] = pool
         self._pool_list.append(pool)
         for agent in self._agents.values():

@@ -253,3 +253,12 @@ class UpsertAgent(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UpsertQueue(Command):
     queue: QueueConfig
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveQueue(Command):
+    """Delete a queue from routing. Refused (:class:`~switchboard.domain.errors.Conflict`)
+    while any live contact belongs to it (waiting, scheduled, ringing, connected
+    or in wrap-up) or another queue overflows or expands into it."""
+
+    queue_id: str

@@ -545,3 +545,55 @@ def test_declined_transfer_to_an_agent_goes_back_to_the_queue() -> None:
     d.ready("x", now=5)
     offered_to = [o for o in d.offers(out)]
     assert offered_to and offered_to[-1][0] == "c1"
+
+
+def test_remove_queue_refused_while_a_contact_belongs_to_it() -> None:
+    d = make([QueueConfig(id="q", wrapup_s=10), QueueConfig(id="q2")],
+             [AgentConfig(id="a1")])
+    d.arrive("c1", "q", now=1)  # waiting: no agent is ready
+    with pytest.raises(Conflict):
+        d.do(c.RemoveQueue(queue_id="q"), 2)
+    assert d.engine.has_queue("q") and d.engine.waiting("q") == ["c1"]  # unchanged
+    d.ready("a1", now=3)  # offered
+    with pytest.raises(Conflict):
+        d.do(c.RemoveQueue(queue_id="q"), 4)
+    d.do(c.Accept(interaction_id="c1", agent_id="a1"), 5)
+    d.do(c.Hangup(interaction_id="c1", by="agent"), 6)  # wrap-up until 16
+    with pytest.raises(Conflict):
+        d.do(c.RemoveQueue(queue_id="q"), 7)
+    d.at(16)
+    assert d.do(c.RemoveQueue(queue_id="q"), 17) == []
+    assert not d.engine.has_queue("q") and d.engine.queue_ids() == ["q2"]
+
+
+def test_remove_queue_refused_while_another_queue_overflows_or_expands_into_it() -> None:
+    d = make([QueueConfig(id="q"),
+              QueueConfig(id="over", overflow=(OverflowRule(after_s=30, to_queue="q"),)),
+              QueueConfig(id="exp", steps=(ExpansionStep(after_s=10, add_queues=("q",)),))],
+             [AgentConfig(id="a1")])
+    with pytest.raises(Conflict, match="over"):
+        d.do(c.RemoveQueue(queue_id="q"), 1)
+    d.do(c.UpsertQueue(queue=QueueConfig(id="over")), 2)
+    with pytest.raises(Conflict, match="exp"):
+        d.do(c.RemoveQueue(queue_id="q"), 3)
+    d.do(c.UpsertQueue(queue=QueueConfig(id="exp")), 4)
+    d.do(c.RemoveQueue(queue_id="q"), 5)
+    with pytest.raises(NotFound):
+        d.do(c.RemoveQueue(queue_id="q"), 6)
+
+
+def test_a_removed_queue_routes_nothing_and_its_agents_serve_the_others() -> None:
+    d = make([QueueConfig(id="q", skills={"en": 1}), QueueConfig(id="q2", skills={"fr": 1})],
+             [AgentConfig(id="a1", skills={"en": 1, "fr": 1})])
+    d.ready("a1", now=0)
+    d.do(c.RemoveQueue(queue_id="q"), 1)
+    with pytest.raises(NotFound):
+        d.arrive("c1", "q", now=2)
+    assert all(p.queue_id != "q" for p in d.engine._pool_list)
+    assert all(p.queue_id != "q" for p in d.engine._agents["a1"].pools)
+    out = d.arrive("c2", "q2", now=3)
+    assert d.offers(out) == [("c2", "a1")]
+    # a queue added afterwards gets pools of its own (ids are never reused)
+    d.do(c.UpsertQueue(queue=QueueConfig(id="q3", skills={"en": 1})), 4)
+    assert len({p.id for p in d.engine._pool_list}) == len(d.engine._pool_list)
+    assert d.engine.queue_stats("q3")["agents_logged_in"] == 1

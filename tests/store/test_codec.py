@@ -59,6 +59,7 @@ SAMPLES: list[c.Command] = [
                                     capacity={Channel.VOICE: 1, Channel.CHAT: 2},
                                     weight=2.5, order=3)),
     c.UpsertQueue(queue=QUEUE),
+    c.RemoveQueue(queue_id="q1"),
 ]
 
 
