@@ -296,8 +296,52 @@ class QueueThresholds(Base):
     updated_by: Mapped[str] = mapped_column(String(64))
 
 
+class Recording(Base):
+    """A call recording or a voicemail message (``kind``), attached to an
+    interaction. ``path`` is relative to the server's media directory;
+    ``paused`` lists the ``[from, to]`` spans (POSIX s) that are silence;
+    ``status``: ``recording``, ``paused``, ``complete`` or ``failed``;
+    ``details``: what the conversion placed and skipped. Times: POSIX seconds."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (
+        Index("ix_recordings_tenant_interaction", "tenant_id", "interaction_id"),
+        Index("ix_recordings_tenant_ended", "tenant_id", "ended_at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    interaction_id: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    channels: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    paused: Mapped[list[Any]] = mapped_column(JSON)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    caller: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    queue_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class RecordingRetention(Base):
+    """How many days a tenant keeps its recordings and voicemail (after they end)."""
+
+    __tablename__ = "recording_retention"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
 __all__ = [
     "ROLES", "Agent", "AuditEntry", "Base", "BusinessHours", "Contact", "Disposition",
     "EngineLogEntry", "EventRow", "Holiday", "IdempotencyKey", "Interaction", "Queue",
-    "QueueThresholds", "ReasonCode", "Skill", "Tenant", "Token", "User",
+    "QueueThresholds", "ReasonCode", "Recording", "RecordingRetention", "Skill", "Tenant", "Token",
+    "User",
 ]
