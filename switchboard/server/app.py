@@ -171,6 +171,9 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
 
     routers = [router, build_admin_router(runtime, clock, principal),
                build_more_router(runtime, clock, principal)]
+    from switchboard.server.routes_wallboard import build_wallboard_router
+
+    routers.append(build_wallboard_router(runtime, clock, principal))
     for more in routers[1:]:
         app.include_router(more)
     app.state.api_routers = routers

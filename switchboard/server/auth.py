@@ -72,6 +72,12 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", f"{P}/queues/{{queue_id}}"): ADMIN,
     ("GET", f"{P}/audit"): ADMIN,
     ("GET", f"{P}/reports/{{by}}"): WATCHERS,
+    # the supervisor wallboard (routes_wallboard.py)
+    ("GET", f"{P}/wallboard"): WATCHERS,
+    ("GET", f"{P}/queues/{{queue_id}}/thresholds"): WATCHERS,
+    ("PUT", f"{P}/queues/{{queue_id}}/thresholds"): STAFF,
+    ("PUT", f"{P}/agents/{{agent_id}}/skills"): STAFF,
+    ("POST", f"{P}/interactions/{{interaction_id}}/move"): STAFF,
 }
 
 _hasher = PasswordHasher()

@@ -154,6 +154,9 @@ def test_every_changing_route_of_admins_and_supervisors_writes_its_audit_row(
     cb = sup.post("/callbacks", json={"queue": q, "due_at": time.time() + 3600,
                                       "customer": {"phone": "+1 202 555 0100"}})
     assert cb.status_code == 201
+    lost = sup.post("/interactions", json={"queue": q, "channel": "voice"}).json()["id"]
+    nobody = admin.post("/queues", json={"name": "None", "skills": {"s": 9}}).json()["id"]
+    assert sup.post(f"/interactions/{lost}/move", json={"queue": nobody}).status_code == 200
     first = sup.post("/interactions", json={"queue": q, "channel": "voice"}).json()["id"]
     assert sup.post(f"/interactions/{first}/callback", json={}).status_code == 200
     assert sup.post(f"/agents/{a}/status", json={"status": "ready"}).status_code == 200
