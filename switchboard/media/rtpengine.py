@@ -472,18 +472,21 @@ class RtpengineClient:
         """Undo :meth:`block_dtmf`."""
         self.request("unblock DTMF", _participant(call_id, tag, False))
 
-    def start_recording(self, call_id: str, *, output_destination: str | None = None) -> None:
-        """Record the whole call (every leg, what each party sends) into a pcap
-        under the daemon's ``--recording-dir``; also resumes after
-        :meth:`pause_recording` in the same file."""
-        fields: dict[str, BValue] = {"call-id": call_id}
-        if output_destination is not None:
-            fields["output-destination"] = output_destination
-        self.request("start recording", fields)
+    def start_recording(self, call_id: str) -> None:
+        """Record the whole call (every leg, what each party sends) into
+        ``<recording-dir>/pcaps/<call-id, %-escaped>-<16 hex>.pcap``; also
+        resumes after :meth:`pause_recording` (10.5: in a new file)."""
+        self.request("start recording", {"call-id": call_id})
 
     def pause_recording(self, call_id: str) -> None:
-        """Stop writing packets but keep the pcap open for :meth:`start_recording`."""
-        self.request("pause recording", {"call-id": call_id})
+        """Stop writing packets until :meth:`start_recording` resumes.
+
+        Sent as ``stop recording`` with the ``pause`` flag, which every
+        version understands (10.5 has no ``pause recording`` command). rtpengine
+        10.5 treats it as a stop, so the resumed recording is a new pcap file
+        of the same call; :mod:`switchboard.media.recording` joins them.
+        """
+        self.request("stop recording", {"call-id": call_id, "flags": ["pause"]})
 
     def stop_recording(self, call_id: str) -> None:
         """Stop recording the call."""
