@@ -127,7 +127,8 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
         roles = auth.required_roles(request)
         if roles is None:
             raise auth.Forbidden("this route is not in the permission table")
-        digest = auth.token_digest(auth.bearer(request))
+        token, _ = auth.credential(request)  # bearer, or the session cookie + CSRF
+        digest = auth.token_digest(token)
         with db.connect() as conn:
             user = repo.user_for_token(conn, digest, clock())
         if user is None:
@@ -141,16 +142,23 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
     async def login(body: TokenRequest, request: Request) -> TokenResponse:
         """Exchange a user name and password for a bearer token (429 with
         Retry-After after too many failures for the account or the address)."""
+        token, _user, now = await authenticate(body.username, body.password, request)
+        return TokenResponse(token=token, expires_at=now + auth.TOKEN_TTL_S)
+
+    async def authenticate(username: str, password: str, request: Request) -> tuple[str, Any,
+                                                                                   float]:
+        """Check a login (rate limits first) and store a fresh token: (token, user
+        row, now). Shared by the bearer login and the web UI's cookie session."""
         now = clock()
         ip = request.client.host if request.client else "-"
-        limiter.check(body.username, ip, now)
+        limiter.check(username, ip, now)
         with db.connect() as conn:
-            user = repo.user_by_username(conn, body.username)
+            user = repo.user_by_username(conn, username)
         # Argon2 takes tens of milliseconds on purpose: off the event loop.
         ok = user is not None and await run_in_threadpool(
-            auth.verify_password, user.password_hash, body.password)
+            auth.verify_password, user.password_hash, password)
         if not ok:
-            limiter.failed(body.username, ip, now)
+            limiter.failed(username, ip, now)
             raise auth.Unauthorized("wrong user name or password")
         if user.disabled:
             raise auth.Unauthorized("this user is disabled")
@@ -158,7 +166,7 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
         with db.begin() as conn:
             repo.save_token(conn, user.tenant_id, token_hash=digest, user_id=user.id,
                             now=now, ttl_s=auth.TOKEN_TTL_S)
-        return TokenResponse(token=token, expires_at=now + auth.TOKEN_TTL_S)
+        return token, user, now
 
     from switchboard.server.routes import build_router
 
@@ -177,4 +185,7 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
     for more in routers[1:]:
         app.include_router(more)
     app.state.api_routers = routers
+    from switchboard.web import install_web
+
+    install_web(app, runtime, clock, principal, authenticate)  # pages, static, cookie login
     return app

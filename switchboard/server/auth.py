@@ -13,6 +13,7 @@ the handlers, through :meth:`Principal.acting_agent`.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,11 @@ from fastapi import Request
 from switchboard.domain.errors import SwitchboardError, ValidationError
 
 TOKEN_TTL_S = 12 * 3600.0
+# The browser's session: the same kind of token as a bearer token (same table,
+# same expiry, same logout), carried in an HttpOnly SameSite=Strict cookie.
+SESSION_COOKIE = "sb_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC: frozenset[str] = frozenset()  # marks a route that needs no token
 
 ALL = frozenset({"admin", "supervisor", "agent", "analyst"})
@@ -78,6 +84,13 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", f"{P}/queues/{{queue_id}}/thresholds"): STAFF,
     ("PUT", f"{P}/agents/{{agent_id}}/skills"): STAFF,
     ("POST", f"{P}/interactions/{{interaction_id}}/move"): STAFF,
+    # the web UI (switchboard/web): cookie session, preferences, catalogues
+    ("POST", f"{P}/auth/session"): PUBLIC,
+    ("DELETE", f"{P}/auth/session"): ALL,
+    ("PATCH", f"{P}/me"): ALL,
+    ("GET", f"{P}/i18n/{{lang}}"): PUBLIC,
+    # pages (switchboard/web/pages.py PAGES): "/" is the login, then a redirect by role
+    ("GET", "/"): PUBLIC,
 }
 
 _hasher = PasswordHasher()
@@ -91,6 +104,13 @@ class Unauthorized(SwitchboardError):
 class Forbidden(SwitchboardError):
     code = "forbidden"
     http_status = 403
+
+
+class CsrfRefused(Forbidden):
+    """A request authenticated by the session cookie without the session's
+    ``X-CSRF-Token`` (an unsafe method: anything but GET, HEAD, OPTIONS)."""
+
+    code = "csrf"
 
 
 def hash_password(password: str) -> str:
@@ -145,6 +165,30 @@ def required_roles(request: Request) -> frozenset[str] | None:
     route: Any = request.scope.get("route")
     path = getattr(route, "path", None)
     return ROUTE_ROLES.get((request.method, path)) if path else None
+
+
+def csrf_token(session_token: str) -> str:
+    """The CSRF token of a cookie session: derived from the session's secret (so
+    nothing more is stored), given to the page, sent back in ``X-CSRF-Token``.
+    A page of another site can neither read the cookie nor this token."""
+    return hmac.new(b"switchboard csrf", session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def credential(request: Request) -> tuple[str, bool]:
+    """The caller's token and whether it came from the session cookie. A bearer
+    header wins; with the cookie alone, an unsafe method needs the session's
+    ``X-CSRF-Token`` (:class:`CsrfRefused` otherwise)."""
+    if request.headers.get("authorization"):
+        return bearer(request), False
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not token or "\x00" in token:
+        return bearer(request), False  # raises Unauthorized with the usual advice
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), csrf_token(token).encode()):
+            raise CsrfRefused(f"send the page's {CSRF_HEADER} header with this request "
+                              "(reload the page if it is missing)", field=CSRF_HEADER)
+    return token, True
 
 
 def bearer(request: Request) -> str:

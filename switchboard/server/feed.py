@@ -1,4 +1,5 @@
 """The live event feed: ``WS /api/v1/events/ws?token=...``, one per tenant.
+(A browser page sends its session cookie instead of ``token``.)
 
 Events arrive only after they are committed to the log (the runtime publishes
 after the commit). Supervisors, admins and analysts see every event of their
@@ -105,6 +106,7 @@ def install_feed(app: FastAPI, runtime: Runtime, db: Database,
 
     @app.websocket(PATH)
     async def feed(ws: WebSocket, token: str = "") -> None:
+        token = token or ws.cookies.get(auth.SESSION_COOKIE, "")  # the web UI's session
         user = lookup(token) if token and "\x00" not in token else None
         roles = auth.ROUTE_ROLES.get(("WEBSOCKET", PATH), frozenset())
         if not _same_origin(ws) or user is None or user.role not in roles:

@@ -20,7 +20,7 @@ from switchboard.domain.enums import AgentStatus, Channel, Strategy
 from switchboard.domain.errors import NotFound, SwitchboardError, ValidationError
 from switchboard.domain.model import AgentConfig, Customer, QueueConfig
 from switchboard.server import reports
-from switchboard.server.auth import Forbidden, Principal, bearer, token_digest
+from switchboard.server.auth import Forbidden, Principal, credential, token_digest
 from switchboard.server.inputs import Body, SkillMap
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import audited
@@ -158,7 +158,7 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
     @router.post("/auth/logout", status_code=204, tags=["auth"])
     async def logout(request: Request, p: Principal = who) -> None:
         """Revoke the calling token (its event feeds close within a second)."""
-        digest = token_digest(bearer(request))
+        digest = token_digest(credential(request)[0])
         with db.begin() as conn:
             repo.delete_token(conn, p.tenant_id, digest)
 

@@ -151,6 +151,7 @@ def test_every_changing_route_of_admins_and_supervisors_writes_its_audit_row(
     user = admin.post("/users", json={"username": f"u-{uuid.uuid4().hex[:8]}",
                                       "password": PASSWORD, "role": "analyst"}).json()
     assert admin.patch(f"/users/{user['id']}", json={"disabled": True}).status_code == 200
+    assert admin.patch("/me", json={"language": "fr"}).status_code == 200  # the web UI's
     cb = sup.post("/callbacks", json={"queue": q, "due_at": time.time() + 3600,
                                       "customer": {"phone": "+1 202 555 0100"}})
     assert cb.status_code == 201
