@@ -26,6 +26,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -131,6 +132,7 @@ class Interaction(Base):
     """A contact's current projection (state, queue, agent); the log has its history."""
 
     __tablename__ = "interactions"
+    __table_args__ = (Index("ix_interactions_tenant_contact", "tenant_id", "contact_id"),)
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -144,6 +146,24 @@ class Interaction(Base):
     created_at: Mapped[float] = mapped_column(Float)
     enqueued_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     closed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class Message(Base):
+    """A chat message of an interaction: from the customer, an agent or the system."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_tenant_interaction", "tenant_id", "interaction_id",
+                            "seq"),)
+
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    interaction_id: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(20))
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
 
 
 class IdempotencyKey(Base):
@@ -341,7 +361,7 @@ class RecordingRetention(Base):
 
 __all__ = [
     "ROLES", "Agent", "AuditEntry", "Base", "BusinessHours", "Contact", "Disposition",
-    "EngineLogEntry", "EventRow", "Holiday", "IdempotencyKey", "Interaction", "Queue",
+    "EngineLogEntry", "EventRow", "Holiday", "IdempotencyKey", "Interaction", "Message", "Queue",
     "QueueThresholds", "ReasonCode", "Recording", "RecordingRetention", "Skill", "Tenant", "Token",
     "User",
 ]
