@@ -25,6 +25,9 @@ def serve(
     demo_rate: Annotated[float, typer.Option(help="demo mode: new contacts a minute")] = 25.0,
     demo_speed: Annotated[float, typer.Option(
         help="demo mode: time compression (2 = twice as fast)")] = 1.0,
+    voice: Annotated[str | None, typer.Option(
+        help="telephony configuration (YAML): SIP, rtpengine, trunks, numbers, phones; "
+             "see docs/voice.md")] = None,
 ) -> None:
     """Serve the REST API under /api/v1 (migrating the database first)."""
     import uvicorn
@@ -40,6 +43,10 @@ def serve(
             db = check_demo_options(db, host, DEFAULT_URL)
         engine = open_db(db)
         migrate(engine)
+        if voice is not None:
+            from switchboard.voice.config import load_voice_config
+
+            voice_config = load_voice_config(voice)
     except SwitchboardError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -48,4 +55,10 @@ def serve(
         return
     typer.echo(f"Switchboard API on http://{host}:{port}/api/v1 (OpenAPI: "
                f"/api/v1/openapi.json), database {engine.url.render_as_string()}")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+    app = create_app(engine)
+    if voice is not None:
+        from switchboard.voice.service import install
+
+        install(app, voice_config)
+        typer.echo(f"SIP on udp:{voice_config.address}:{voice_config.port}")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from switchboard.domain.errors import ConfigError, SwitchboardError
 from switchboard.media.daemon import RtpengineConfig, RtpengineDaemon, attach
 from switchboard.media.dtmf import DtmfListener
 from switchboard.media.prompts import PromptStore
@@ -71,6 +72,13 @@ class TelephonyService:
 
     async def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         cfg = self.config
+        for number in cfg.numbers.values():
+            try:
+                self.runtime.ensure_tenant(number.tenant)
+            except SwitchboardError:
+                raise ConfigError(f"no tenant {number.tenant!r}; create it first "
+                                  f"(switchboard admin)",
+                                  field=f"numbers.{number.number}.tenant") from None
         def on_dtmf(event: Any) -> None:
             loop.call_soon_threadsafe(self._dtmf, event)
 
@@ -128,3 +136,26 @@ class TelephonyService:
         if self.dtmf is not None:
             await asyncio.to_thread(self.dtmf.close)
             self.dtmf = None
+
+
+def install(app: Any, config: VoiceConfig) -> None:
+    """Run a :class:`TelephonyService` with ``app`` (``create_app``'s FastAPI
+    app): it starts after the runtime (inside the app's lifespan) and stops
+    before it; ``app.state.telephony`` holds it while it runs."""
+    from contextlib import asynccontextmanager
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> Any:
+        async with inner(a) as state:
+            service = TelephonyService(app.state.runtime, config)
+            await service.start()
+            app.state.telephony = service
+            try:
+                yield state
+            finally:
+                app.state.telephony = None
+                await service.stop()
+
+    app.router.lifespan_context = lifespan
