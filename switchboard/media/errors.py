@@ -60,3 +60,11 @@ class NoActiveCall(MediaError, Conflict):
 
     code = "no_active_call"
     http_status = 409
+
+
+class RecordingStateError(MediaError, Conflict):
+    """The recording cannot do that now (pause while paused, resume while
+    recording, anything once finished)."""
+
+    code = "recording_state"
+    http_status = 409

@@ -35,15 +35,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from switchboard.media import pcap
-from switchboard.media.errors import MediaError, RecordingNotFound, RtpengineError
+from switchboard.media.errors import (
+    MediaError,
+    RecordingNotFound,
+    RecordingStateError,
+    RtpengineError,
+)
 from switchboard.media.rtpengine import RtpengineClient
 from switchboard.store import recordings as repo
 from switchboard.store import schema as s
 
 CONTENT_TYPE = "audio/wav"
+Write = Callable[[Connection], None]
 _SEGMENT_RE = re.compile(r"^(?P<call>.+)-(?P<rand>[0-9a-f]{16})\.pcap$")
 _SAFE_DIR = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -120,34 +126,47 @@ class RecordingService:
         month = time.strftime("%Y-%m", time.gmtime(at))
         return f"recordings/{tenant_dir}/{month}/{recording_id}.wav"
 
-    def delete(self, tenant_id: str, recording_id: str) -> None:
-        """Delete a recording's row and file. Raises :class:`RecordingNotFound`."""
+    def delete(self, tenant_id: str, recording_id: str, *, also: Write | None = None) -> None:
+        """Delete a recording's row and file. Raises :class:`RecordingNotFound`,
+        or :class:`RecordingStateError` while it runs. ``also`` runs in the same
+        transaction (the API's audit row)."""
         row = self.get(tenant_id, recording_id)
         if row["status"] in ("recording", "paused"):
-            raise MediaError(f"recording {recording_id!r} is still running; finish it first")
+            raise RecordingStateError(
+                f"recording {recording_id!r} is still running; finish it first"
+            )
         with self.db.begin() as conn:
             repo.remove(conn, tenant_id, [recording_id])
+            if also is not None:
+                also(conn)
         self._unlink(row)
 
-    def set_retention(self, tenant_id: str, days: int) -> None:
-        """Keep the tenant's recordings ``days`` days after they end."""
+    def set_retention(self, tenant_id: str, days: int, *, also: Write | None = None) -> None:
+        """Keep the tenant's recordings ``days`` days after they end (1-36500;
+        :class:`ValidationError` otherwise). ``also``: as in :meth:`delete`."""
         with self.db.begin() as conn:
             repo.set_retention(conn, tenant_id, days, now=self.clock())
+            if also is not None:
+                also(conn)
 
     def retention(self, tenant_id: str) -> int | None:
         with self.db.connect() as conn:
             return repo.retention(conn, tenant_id)
 
-    def purge_expired(self, tenant_id: str, *, now: float | None = None) -> list[str]:
+    def purge_expired(
+        self, tenant_id: str, *, now: float | None = None, also: Write | None = None
+    ) -> list[str]:
         """Delete the tenant's recordings (rows, then files) that ended more
-        than its retention period ago. Returns their ids (none without a period)."""
+        than its retention period ago. Returns their ids (none without a period).
+        ``also``: as in :meth:`delete`."""
         now = self.clock() if now is None else now
         with self.db.begin() as conn:
             days = repo.retention(conn, tenant_id)
-            if days is None:
-                return []
-            rows = repo.expired(conn, tenant_id, before=now - days * 86400.0)
+            before = now - days * 86400.0 if days is not None else None
+            rows = [] if before is None else repo.expired(conn, tenant_id, before=before)
             repo.remove(conn, tenant_id, [r["id"] for r in rows])
+            if also is not None:
+                also(conn)
         for row in rows:  # after the commit: a row never points at a deleted file
             self._unlink(row)
         return [r["id"] for r in rows]
@@ -301,7 +320,7 @@ class ActiveRecording:
         with self._lock:
             self._check_running()
             if self.is_paused:
-                raise MediaError("the recording is already paused")
+                raise RecordingStateError("the recording is already paused")
             self.recorder.client.pause_recording(self.call_id)
             self.paused.append([self.recorder.service.clock()])
             self._save(status="paused", paused=self._paused_for_row())
@@ -311,7 +330,7 @@ class ActiveRecording:
         with self._lock:
             self._check_running()
             if not self.is_paused:
-                raise MediaError("the recording is not paused")
+                raise RecordingStateError("the recording is not paused")
             self._refresh()
             self.recorder.client.start_recording(self.call_id)
             self.paused[-1].append(self.recorder.service.clock())
@@ -319,7 +338,7 @@ class ActiveRecording:
 
     def _check_running(self) -> None:
         if self.finished:
-            raise MediaError("the recording is finished")
+            raise RecordingStateError("the recording is finished")
 
     def _paused_for_row(self) -> list[list[float]]:
         return [list(span) for span in self.paused]
