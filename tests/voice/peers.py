@@ -189,7 +189,10 @@ CALLER_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   <pause milliseconds="{before_voice_ms}"/>
   <nop><action><exec rtp_stream="{voice},-1,8"/></action></nop>
   <pause milliseconds="{talk_ms}"/>
-  <send retrans="500">
+{ending}</scenario>
+"""
+
+_WE_HANG_UP = """  <send retrans="500">
     <![CDATA[
       BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -204,7 +207,21 @@ CALLER_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
     ]]>
   </send>
   <recv response="200" crlf="true"/>
-</scenario>
+"""
+
+_THEY_HANG_UP = """  <recv request="BYE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
 """
 
 _DTMF_NAMES = {"*": "star", "#": "pound"}
@@ -212,11 +229,12 @@ _DTMF_NAMES = {"*": "star", "#": "pound"}
 
 def caller_scenario(path: Path, *, keys: str, voice: Path, first_key_ms: int = 400,
                     between_keys_ms: int = 600, before_voice_ms: int = 600,
-                    talk_ms: int = 10_000, caller: str = "+393331234567") -> Path:
+                    talk_ms: int = 10_000, caller: str = "+393331234567",
+                    they_hang_up: bool = False) -> Path:
     """Write a sipp caller scenario: after the answer, pause ``first_key_ms``
     (at least ~400 ms: a pcap started too early is cut off), key ``keys`` as
     RFC 2833 events, then send ``voice`` (raw A-law, looping) for ``talk_ms``
-    and hang up."""
+    and hang up (``they_hang_up``: then wait for Switchboard's BYE instead)."""
     parts = []
     for i, key in enumerate(keys):
         pcap = PCAPS / f"dtmf_2833_{_DTMF_NAMES.get(key, key)}.pcap"
@@ -225,7 +243,9 @@ def caller_scenario(path: Path, *, keys: str, voice: Path, first_key_ms: int = 4
                      f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
     path.write_text(CALLER_XML.format(keys=keys or "none", caller=caller,
                                       dtmf="\n".join(parts), voice=voice,
-                                      before_voice_ms=before_voice_ms, talk_ms=talk_ms))
+                                      before_voice_ms=before_voice_ms, talk_ms=talk_ms,
+                                      ending=(_THEY_HANG_UP if they_hang_up
+                                              else _WE_HANG_UP.format(caller=caller))))
     return path
 
 
@@ -283,3 +303,134 @@ def wait_until(check: object, timeout: float, what: str, step: float = 0.05) -> 
             return
         time.sleep(step)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+# ---------------------------------------------------------------------- sipp as a phone
+_PHONE_SDP = """      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+"""
+
+_RESPONSE = """  <send{retrans}>
+    <![CDATA[
+      SIP/2.0 {status}
+      [last_Via:]
+      [last_From:]
+      [last_To:]{tag}
+      [last_Call-ID:]
+      {cseq}
+      Contact: <sip:phone@[local_ip]:[local_port];transport=[transport]>
+{body}
+    ]]>
+  </send>
+"""
+
+
+def _response(status: str, *, sdp: bool = False, tag: bool = True, retrans: bool = False,
+              to_invite: bool = False) -> str:
+    body = ("      Content-Type: application/sdp\n      Content-Length: [len]\n\n" + _PHONE_SDP
+            if sdp else "      Content-Length: 0\n")
+    return _RESPONSE.format(status=status, tag=";tag=[pid]P[call_number]" if tag else "",
+                            body=body, retrans=' retrans="500"' if retrans else "",
+                            cseq="CSeq: [$invite_cseq] INVITE" if to_invite else "[last_CSeq:]")
+
+
+def phone_scenario(path: Path, mode: str, *, voice: Path | None = None,
+                   hangup_after_ms: int = 2000) -> Path:
+    """An agent's phone played by sipp (a UAS): ``answer`` (rings 300 ms,
+    answers, sends ``voice``, waits for the BYE), ``noanswer`` (rings until
+    the INVITE is cancelled), ``busy`` (486), or ``hangup`` (answers, then
+    hangs up itself after ``hangup_after_ms``)."""
+    # sipp refuses a variable that is set and never used: capture the INVITE's
+    # CSeq only where the 487 needs it.
+    capture = ""
+    if mode == "noanswer":
+        capture = ('\n    <action><ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" '
+                   'assign_to="invite_cseq"/></action>\n  ')
+    elif mode == "hangup":  # to write our own BYE: the peer's target, From and To
+        capture = ('\n    <action>\n'
+                   '      <ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" '
+                   'assign_to="target"/>\n'
+                   '      <ereg regexp=".*" search_in="hdr" header="From:" '
+                   'assign_to="remote"/>\n'
+                   '      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="local"/>\n'
+                   '    </action>\n  ')
+    steps = [f'  <recv request="INVITE" crlf="true">{capture}</recv>', _response("180 Ringing")]
+    if mode == "busy":
+        steps.append(_response("486 Busy Here"))
+        steps.append('  <recv request="ACK"/>')
+    elif mode == "noanswer":
+        steps.append('  <recv request="CANCEL"/>')
+        steps.append(_response("200 OK", tag=False))
+        steps.append(_response("487 Request Terminated", to_invite=True))
+        steps.append('  <recv request="ACK"/>')
+    else:
+        steps.append('  <pause milliseconds="300"/>')
+        steps.append(_response("200 OK", sdp=True, retrans=True))
+        steps.append('  <recv request="ACK" crlf="true"/>')
+        if voice is not None:
+            steps.append(f'  <nop><action><exec rtp_stream="{voice},-1,8"/></action></nop>')
+        if mode == "hangup":
+            steps.append(f'  <pause milliseconds="{hangup_after_ms}"/>')
+            steps.append("""  <send retrans="500">
+    <![CDATA[
+      BYE [$target] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: [$local];tag=[pid]P[call_number]
+      To: [$remote]
+      [last_Call-ID:]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>""")
+        else:
+            steps.append('  <recv request="BYE"/>')
+            steps.append(_response("200 OK", tag=False))
+    path.write_text('<?xml version="1.0" encoding="ISO-8859-1" ?>\n'
+                    f'<scenario name="phone {mode}">\n' + "\n".join(steps) + "\n</scenario>\n")
+    return path
+
+
+class SippPhone:
+    """An agent's phone at a fixed address (``phones: {x: {address: ...}}``)."""
+
+    def __init__(self, directory: Path, scenario: Path, calls: int = 1) -> None:
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.port = free_udp_port()
+        self.argv = ["sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(self.port),
+                     "-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-m", str(calls),
+                     "-nostdin", "-timeout", "120s", "-timeout_error", "-trace_err", "-trace_msg",
+                     "-error_file", str(self.dir / "errors.log")]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        with (self.dir / "sipp.out").open("ab") as out:
+            self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.dir)
+
+    def wait(self, timeout: float) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def errors(self) -> str:
+        path = self.dir / "errors.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
