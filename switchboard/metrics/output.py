@@ -8,7 +8,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from switchboard.domain.errors import ValidationError
 
@@ -65,8 +65,8 @@ def to_table(rows: Sequence[dict[str, Any]], caption: str) -> str:
     return buf.getvalue()
 
 
-def write_parquet(rows: Sequence[dict[str, Any]], names: Sequence[str], path: Path,
-                  meta: dict[str, Any]) -> None:
+def write_parquet(rows: Sequence[dict[str, Any]], names: Sequence[str],
+                  path: Path | BinaryIO, meta: dict[str, Any]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -95,13 +94,10 @@ def _limiter() -> LoginLimiter:
         ip_failures=int(env("SWITCHBOARD_LOGIN_IP_FAILURES", "1000")))
 
 
-def create_app(db: Database, *, clock: Callable[[], float] = time.time,
-               media_dir: Path | None = None) -> FastAPI:
+def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastAPI:
     """The API over a migrated database. The runtime starts (replaying the log)
     when the app's lifespan starts. Login limits come from the environment
-    (``SWITCHBOARD_LOGIN_ACCOUNT_FAILURES``, ``SWITCHBOARD_LOGIN_IP_FAILURES``).
-    Recordings and voicemail live under ``media_dir`` (default:
-    ``SWITCHBOARD_MEDIA_DIR`` or ``var/media``)."""
+    (``SWITCHBOARD_LOGIN_ACCOUNT_FAILURES``, ``SWITCHBOARD_LOGIN_IP_FAILURES``)."""
     runtime = Runtime(db, clock=clock)
     limiter = _limiter()
 
@@ -186,17 +182,9 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time,
     from switchboard.server.routes_wallboard import build_wallboard_router
 
     routers.append(build_wallboard_router(runtime, clock, principal))
-    from switchboard.media.control import ControlSlot
-    from switchboard.media.recording import RecordingService
-    from switchboard.server.routes_media import build_media_router
+    from switchboard.server.routes_config import build_config_router
 
-    # recordings and voicemail; the voice service registers its call controller
-    # in app.state.media_control (until then pause/resume answer 409)
-    app.state.media_control = ControlSlot()
-    app.state.recordings = RecordingService(
-        db, media_dir or Path(os.environ.get("SWITCHBOARD_MEDIA_DIR", "var/media")), clock=clock)
-    routers.append(build_media_router(runtime, clock, principal, service=app.state.recordings,
-                                      control=app.state.media_control))
+    routers.append(build_config_router(runtime, clock, principal))  # administration
     for more in routers[1:]:
         app.include_router(more)
     app.state.api_routers = routers

@@ -9,11 +9,20 @@ by the runtime with every committed event, O(1) per event instead of a whole
 day's events per request. ``LiveMetrics.rows`` equals ``compute_report`` over
 the same events (a property test in tests/metrics), so the figures are the
 ``queue`` report's for the same day.
+
+:func:`export` writes report rows as a download: CSV (the CLI's columns),
+XLSX (openpyxl: numbers as numbers, ratios formatted as percentages, a second
+sheet with the report's parameters) or Parquet (the CLI's typed columns and
+metadata, through :func:`switchboard.metrics.output.write_parquet`).
 """
 
 from __future__ import annotations
 
+import io
+import json
+import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +32,7 @@ from sqlalchemy import Connection
 from switchboard.domain.errors import ValidationError
 from switchboard.domain.events import Event
 from switchboard.metrics import EXPORT_NAMES, ReportParams, compute_report
+from switchboard.metrics.output import to_csv, write_parquet
 from switchboard.metrics.params import AGENT_TIME_NAMES
 from switchboard.metrics.streaming import LiveMetrics
 from switchboard.store import log
@@ -83,6 +93,76 @@ def report(conn: Connection, tenant_id: str, by: str, start: float, end: float,
 def names(by: str) -> list[str]:
     """The CSV columns of a ``by`` report."""
     return ["key", *EXPORT_NAMES, *(AGENT_TIME_NAMES if by == "agent" else ())]
+
+
+#: download formats: media type and file suffix
+EXPORTS: dict[str, tuple[str, str]] = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "parquet": ("application/vnd.apache.parquet", "parquet"),
+}
+_RATIOS = {"abandon_rate", "self_service_rate", "service_level", "hold_rate", "occupancy",
+           "utilization", "shrinkage", "adherence", "fcr_rate"}
+
+
+def export(rows: Sequence[dict[str, Any]], by: str, fmt: str,
+           meta: dict[str, Any]) -> bytes:
+    """The ``by`` report's rows as a ``fmt`` file (one of :data:`EXPORTS`);
+    ``meta`` (period, zone, parameters) goes in the XLSX's second sheet and the
+    Parquet file's metadata."""
+    cols = names(by)
+    if fmt == "csv":
+        return to_csv(rows, cols).encode("utf-8")
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        write_parquet(rows, cols, buf, meta)
+        return buf.getvalue()
+    if fmt == "xlsx":
+        return _xlsx(rows, by, cols, meta)
+    raise ValidationError(f"must be one of json, {', '.join(EXPORTS)}", field="format")
+
+
+def file_name(by: str, start: str, end: str, suffix: str) -> str:
+    """``switchboard-queue-2025-01-01-2025-02-01.xlsx``: the period as it was asked
+    for, with anything but letters, digits and ``-`` made ``_``."""
+    def clean(text: str) -> str:
+        return re.sub(r"[^0-9A-Za-z-]", "_", text)[:40]
+    return f"switchboard-{by}-{clean(start)}-{clean(end)}.{suffix}"
+
+
+def _xlsx(rows: Sequence[dict[str, Any]], by: str, cols: list[str],
+          meta: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = by
+    sheet.append(cols)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "B2"
+    for r in rows:
+        sheet.append([_excel(r.get(n)) for n in cols])
+    for j, name in enumerate(cols, start=1):
+        if name in _RATIOS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = "0.0%"
+    sheet.column_dimensions["A"].width = 26
+    about = book.create_sheet("parameters")
+    for key, value in meta.items():
+        about.append([key, value if isinstance(value, int | float | str) else
+                      json.dumps(value)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _excel(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN: an empty cell
+        return None
+    return value
 
 
 class TodayFigures:

@@ -17,13 +17,23 @@ from sqlalchemy import Connection
 
 from switchboard.domain import commands as c
 from switchboard.domain.enums import AgentStatus, Channel, Strategy
-from switchboard.domain.errors import NotFound, SwitchboardError, ValidationError
-from switchboard.domain.model import AgentConfig, Customer, QueueConfig
+from switchboard.domain.errors import ConfigError, NotFound, SwitchboardError, ValidationError
+from switchboard.domain.model import AgentConfig, Customer, JoinRule, QueueConfig
 from switchboard.server import reports
 from switchboard.server.auth import Forbidden, Principal, credential, token_digest
 from switchboard.server.inputs import Body, SkillMap
+from switchboard.server.queue_body import (
+    OverflowIn,
+    StepIn,
+    build_queue,
+    check_references,
+    engine_error,
+    queue_routing_out,
+    skills_named,
+)
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import audited
+from switchboard.store import config as admin_config
 from switchboard.store import log, repo
 from switchboard.store.codec import command_to_json
 from switchboard.store.contacts import check_email, to_e164
@@ -39,6 +49,17 @@ class QueueIn(Body):
     max_length: int | None = Field(default=None, ge=0)
     sl_threshold_s: float = Field(default=20.0, ge=0)
     priority_aging_s: float = Field(default=0.0, ge=0)
+    # routing beyond the strategy (domain QueueConfig; see docs/routing.md)
+    members: list[str] | None = Field(default=None, max_length=1000)
+    weight: int = Field(default=0, ge=-1000, le=1000)
+    steps: list[StepIn] = Field(default_factory=list, max_length=20)
+    overflow: list[OverflowIn] = Field(default_factory=list, max_length=20)
+    join_rule: JoinRule = JoinRule.ALWAYS
+    leave_rule: JoinRule = JoinRule.ALWAYS
+    max_wrapup_s: float = Field(default=600.0, ge=0, le=86400)
+    max_misses: int = Field(default=3, ge=0, le=100)
+    affinity_timeout_s: float = Field(default=0.0, ge=0, le=86400)
+    callback_ewt_s: float | None = Field(default=None, ge=0, le=86400)
 
 
 class AgentIn(Body):
@@ -125,7 +146,16 @@ def queue_out(q: QueueConfig) -> dict[str, Any]:
     return {"id": q.id, "name": q.name, "strategy": q.strategy.value, "skills": dict(q.skills),
             "ring_timeout_s": q.ring_timeout_s, "wrapup_s": q.wrapup_s,
             "timeout_s": q.timeout_s, "max_length": q.max_length,
-            "sl_threshold_s": q.sl_threshold_s, "priority_aging_s": q.priority_aging_s}
+            "sl_threshold_s": q.sl_threshold_s, "priority_aging_s": q.priority_aging_s,
+            **queue_routing_out(q)}
+
+
+def agent_out(runtime: Runtime, tenant_id: str, agent_id: str) -> dict[str, Any]:
+    """The engine's view of an agent, with its capacity per channel."""
+    engine = runtime.engine(tenant_id)
+    out = engine.agent(agent_id)
+    out["capacity"] = {ch.value: n for ch, n in engine.agent_config(agent_id).capacity.items()}
+    return out
 
 
 def build_router(runtime: Runtime, clock: Callable[[], float],
@@ -176,17 +206,21 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         if idem.existing:
             return queue_out(read(lambda conn: repo.queue_config(conn, p.tenant_id,
                                                                  str(idem.existing))))
-        q = QueueConfig(id=repo.new_id(), **body.model_dump())
+        q = build_queue(repo.new_id(), body.model_dump())
+        read(lambda conn: check_references(conn, p.tenant_id, q))
         now = clock()
 
         def write(conn: Connection) -> None:
-            _catalogue(conn, p.tenant_id, q.skills, now)
+            _catalogue(conn, p.tenant_id, skills_named(q), now)
             repo.insert_queue(conn, p.tenant_id, q, now)
             idem.save(conn, q.id, now)
 
-        runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=q.skills,
-                        write=audited(p, "POST /queues", now, target=q.id,
-                                      detail=body.model_dump(mode="json"), write=write))
+        try:
+            runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=skills_named(q),
+                            write=audited(p, "POST /queues", now, target=q.id,
+                                          detail=body.model_dump(mode="json"), write=write))
+        except ConfigError as exc:
+            raise engine_error(exc, q.id) from None
         return queue_out(q)
 
     @router.get("/queues", tags=["queues"])
@@ -221,7 +255,7 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         """Create an agent (offline); unknown skills join the tenant's catalogue."""
         idem = idempotency(request, p, "agents", body, response)
         if idem.existing:
-            return runtime.engine(p.tenant_id).agent(idem.existing)
+            return agent_out(runtime, p.tenant_id, idem.existing)
         kwargs: dict[str, Any] = {"id": repo.new_id(), "name": body.name,
                                   "skills": body.skills}
         if body.capacity is not None:
@@ -237,20 +271,19 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         runtime.execute(p.tenant_id, c.UpsertAgent(agent=a), new_skills=a.skills,
                         write=audited(p, "POST /agents", now, target=a.id,
                                       detail=body.model_dump(mode="json"), write=write))
-        return runtime.engine(p.tenant_id).agent(a.id)
+        return agent_out(runtime, p.tenant_id, a.id)
 
     @router.get("/agents", tags=["agents"])
     async def list_agents(p: Principal = who) -> list[dict[str, Any]]:
-        engine = runtime.engine(p.tenant_id)
-        return [engine.agent(r.id) for r in read(lambda conn: repo.list_agents(conn,
-                                                                                p.tenant_id))]
+        return [agent_out(runtime, p.tenant_id, r.id)
+                for r in read(lambda conn: repo.list_agents(conn, p.tenant_id))]
 
     @router.get("/agents/{agent_id}", tags=["agents"])
     async def get_agent(agent_id: str, p: Principal = who) -> dict[str, Any]:
         if p.role == "agent" and p.agent_id != agent_id:
             raise Forbidden("an agent sees only itself", field="agent")
         read(lambda conn: repo.agent_row(conn, p.tenant_id, agent_id))
-        return runtime.engine(p.tenant_id).agent(agent_id)
+        return agent_out(runtime, p.tenant_id, agent_id)
 
     @router.post("/agents/{agent_id}/status", tags=["agents"])
     async def set_status(agent_id: str, body: StatusIn, p: Principal = who) -> dict[str, Any]:
@@ -258,12 +291,14 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         if p.role == "agent" and p.agent_id != agent_id:
             raise Forbidden("an agent sets only its own status", field="agent")
         read(lambda conn: repo.agent_row(conn, p.tenant_id, agent_id))
+        read(lambda conn: admin_config.check_known(conn, p.tenant_id, "reason_codes",
+                                                   body.reason, "reason"))
         cmd = c.SetAgentStatus(agent_id=agent_id, status=AgentStatus(body.status),
                                reason=body.reason, by=p.user_id)
         runtime.execute(p.tenant_id, cmd, write=audited(
             p, "POST /agents/{id}/status", clock(), target=agent_id,
             detail=body.model_dump(mode="json")))
-        return runtime.engine(p.tenant_id).agent(agent_id)
+        return agent_out(runtime, p.tenant_id, agent_id)
 
     # ------------------------------------------------------------------ interactions
     @router.post("/interactions", status_code=201, tags=["interactions"])
@@ -362,6 +397,8 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
     async def wrapup(interaction_id: str, body: WrapupIn, p: Principal = who) -> dict[str, Any]:
         """Finish after-contact work with a disposition."""
         agent = p.acting_agent(body.agent)
+        read(lambda conn: admin_config.check_known(conn, p.tenant_id, "dispositions",
+                                                   body.disposition, "disposition"))
         return act(interaction_id, p, lambda: c.EndWrapup(
             interaction_id=interaction_id, agent_id=agent, disposition=body.disposition,
             notes=body.notes))

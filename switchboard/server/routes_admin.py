@@ -6,7 +6,6 @@ transaction (:func:`switchboard.server.security.audited`).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -17,14 +16,24 @@ from sqlalchemy import Connection
 
 from switchboard.domain import commands as c
 from switchboard.domain.enums import Strategy
-from switchboard.domain.errors import Conflict, NotFound, ValidationError
+from switchboard.domain.errors import ConfigError, Conflict, NotFound, ValidationError
+from switchboard.domain.model import JoinRule
 from switchboard.server import auth
 from switchboard.server.auth import Principal
 from switchboard.server.inputs import Body, SkillMap
+from switchboard.server.queue_body import (
+    OverflowIn,
+    StepIn,
+    check_references,
+    engine_error,
+    patch_queue,
+    skills_named,
+)
 from switchboard.server.routes import queue_out
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import audited
 from switchboard.store import audit, repo
+from switchboard.store import config as admin_config
 
 Role = Literal["admin", "supervisor", "agent", "analyst"]
 
@@ -56,6 +65,20 @@ class QueuePatch(Body):
     max_length: int | None = Field(default=None, ge=0)
     sl_threshold_s: float | None = Field(default=None, ge=0)
     priority_aging_s: float | None = Field(default=None, ge=0)
+    members: list[str] | None = Field(default=None, max_length=1000)
+    weight: int | None = Field(default=None, ge=-1000, le=1000)
+    steps: list[StepIn] | None = Field(default=None, max_length=20)
+    overflow: list[OverflowIn] | None = Field(default=None, max_length=20)
+    join_rule: JoinRule | None = None
+    leave_rule: JoinRule | None = None
+    max_wrapup_s: float | None = Field(default=None, ge=0, le=86400)
+    max_misses: int | None = Field(default=None, ge=0, le=100)
+    affinity_timeout_s: float | None = Field(default=None, ge=0, le=86400)
+    callback_ewt_s: float | None = Field(default=None, ge=0, le=86400)
+
+
+#: QueuePatch fields that may be set to null (cleared)
+CLEARABLE = ("timeout_s", "max_length", "members", "callback_ewt_s")
 
 
 def build_admin_router(runtime: Runtime, clock: Callable[[], float],
@@ -147,20 +170,25 @@ def build_admin_router(runtime: Runtime, clock: Callable[[], float],
         old = read(lambda conn: repo.queue_config(conn, p.tenant_id, queue_id))
         changes = body.model_dump(exclude_unset=True)
         for k in [k for k, v in changes.items() if v is None]:
-            if k not in ("timeout_s", "max_length"):  # only these may be cleared
+            if k not in CLEARABLE:  # only these may be cleared
                 raise ValidationError("may not be null", field=k)
-        q = dataclasses.replace(old, **changes)
+        q = patch_queue(old, changes)
+        read(lambda conn: check_references(conn, p.tenant_id, q))
         now = clock()
 
         def write(conn: Connection) -> None:
             repo.add_skills(conn, p.tenant_id,
-                            set(q.skills) - repo.skill_names(conn, p.tenant_id), now)
+                            skills_named(q) - repo.skill_names(conn, p.tenant_id), now)
             repo.update_queue(conn, p.tenant_id, q)
 
-        runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=q.skills,
-                        write=audited(p, "PATCH /queues/{id}", now, target=queue_id,
-                                      detail=body.model_dump(mode="json", exclude_unset=True),
-                                      write=write))
+        try:
+            runtime.execute(p.tenant_id, c.UpsertQueue(queue=q), new_skills=skills_named(q),
+                            write=audited(p, "PATCH /queues/{id}", now, target=queue_id,
+                                          detail=body.model_dump(mode="json",
+                                                                 exclude_unset=True),
+                                          write=write))
+        except ConfigError as exc:
+            raise engine_error(exc, queue_id) from None
         return queue_out(q)
 
     @router.delete("/queues/{queue_id}", status_code=204, tags=["queues"])
@@ -179,6 +207,11 @@ def build_admin_router(runtime: Runtime, clock: Callable[[], float],
             targets.update(q for step in other.steps for q in step.add_queues)
             if other.id != queue_id and queue_id in targets:
                 raise Conflict(f"queue {other.id} overflows into this queue", field="queue")
+        hours = read(lambda conn: admin_config.hours_where(conn, p.tenant_id,
+                                                           queue_id=queue_id))
+        if hours is not None:
+            raise Conflict(f"business hours {hours.name!r} belong to this queue; delete or "
+                           "move them first", field="queue")
         w = audited(p, "DELETE /queues/{id}", clock(), target=queue_id,
                     write=lambda conn: repo.delete_queue(conn, p.tenant_id, queue_id))
         assert w is not None

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 from sqlalchemy import Connection
 
@@ -18,13 +19,13 @@ from switchboard.domain.enums import Channel, InteractionState
 from switchboard.domain.errors import NotFound, ValidationError
 from switchboard.domain.model import Customer
 from switchboard.metrics import ReportParams
-from switchboard.metrics.output import to_csv
 from switchboard.server import reports
 from switchboard.server.auth import Principal
 from switchboard.server.inputs import Body
 from switchboard.server.routes import CustomerIn, Idempotency, interaction_view
 from switchboard.server.runtime import Runtime
 from switchboard.server.security import audited
+from switchboard.store import config as admin_config
 from switchboard.store import log, repo
 from switchboard.store.contacts import check_email, to_e164
 
@@ -159,21 +160,33 @@ def build_more_router(runtime: Runtime, clock: Callable[[], float],
     async def report(by: Literal["interval", "day", "queue", "agent", "channel"],
                      p: Principal = who,
                      from_: str = Query(..., alias="from", max_length=40),
-                     to: str = Query(..., max_length=40), tz: str = Query("UTC", max_length=64),
+                     to: str = Query(..., max_length=40),
+                     tz: str | None = Query(None, max_length=64),
                      interval: Literal[15, 30, 60] = 30,
                      sl_threshold: float = Query(20.0, ge=0, le=86400),
-                     fmt: Literal["json", "csv"] = Query("json", alias="format"),
+                     fmt: Literal["json", "csv", "xlsx", "parquet"] = Query("json",
+                                                                            alias="format"),
                      ) -> list[dict[str, Any]] | Response:
         """METRICS.md figures from the event log, events with ``from <= at < to``
-        (POSIX seconds or ISO 8601, local to ``tz`` without an offset)."""
+        (POSIX seconds or ISO 8601, local to ``tz`` without an offset; ``tz`` is
+        the tenant's zone when left out). ``format`` csv, xlsx and parquet are
+        downloads (``Content-Disposition: attachment``)."""
+        if tz is None:
+            tz = read(lambda conn: admin_config.tenant_zone(conn, p.tenant_id))
         zone = reports.zone(tz)
         start = reports.instant(from_, zone, "from")
         end = reports.instant(to, zone, "to")
         params = ReportParams(interval_min=interval, sl_threshold_s=sl_threshold, tz=zone)
         rows: list[dict[str, Any]] = read(
             lambda conn: reports.report(conn, p.tenant_id, by, start, end, params))
-        if fmt == "csv":
-            return Response(to_csv(rows, reports.names(by)), media_type="text/csv")
+        if fmt != "json":
+            meta = {"report": by, "from": from_, "to": to, "tz": tz, "interval_min": interval,
+                    "sl_threshold_s": sl_threshold, "from_s": start, "to_s": end}
+            data = await run_in_threadpool(reports.export, rows, by, fmt, meta)
+            media, suffix = reports.EXPORTS[fmt]
+            name = reports.file_name(by, from_, to, suffix)
+            return Response(data, media_type=media,
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
         return rows
 
     return router

@@ -127,6 +127,32 @@ def test_the_limiter_forgets_addresses_without_recent_failures() -> None:
     assert set(lim._ips) == {"fresh"}
 
 
+def _administration(admin: Api, agent: str) -> None:
+    """One call of each administration route (routes_config.py) that changes something."""
+    assert admin.patch("/tenant", json={"timezone": "Europe/Rome"}).status_code == 200
+    for path in ("reason-codes", "dispositions"):
+        code = admin.post(f"/{path}", json={"code": "c", "label": "C"}).json()["id"]
+        assert admin.patch(f"/{path}/{code}", json={"label": "D"}).status_code == 200
+        assert admin.delete(f"/{path}/{code}").status_code == 204
+    hours = admin.post("/business-hours", json={"name": "h", "weekly": {
+        "mon": ["08:00-18:00"]}}).json()["id"]
+    assert admin.patch(f"/business-hours/{hours}", json={"name": "h2"}).status_code == 200
+    day = admin.post("/holidays", json={"date": "2030-01-01", "name": "N"}).json()["id"]
+    assert admin.patch(f"/holidays/{day}", json={"name": "New"}).status_code == 200
+    assert admin.delete(f"/holidays/{day}").status_code == 204
+    assert admin.delete(f"/business-hours/{hours}").status_code == 204
+    assert admin.patch(f"/agents/{agent}", json={"name": "Al"}).status_code == 200
+    spare = admin.post("/agents", json={"name": "spare"}).json()["id"]
+    assert admin.delete(f"/agents/{spare}").status_code == 204
+    user = admin.post("/users", json={"username": f"u-{uuid.uuid4().hex[:8]}",
+                                      "password": PASSWORD, "role": "analyst"}).json()["id"]
+    assert admin.post(f"/users/{user}/password",
+                      json={"password": "another secret"}).status_code == 204
+    assert admin.delete(f"/users/{user}").status_code == 204
+    assert admin.post("/skills", json={"name": "gone"}).status_code == 201
+    assert admin.delete("/skills/gone").status_code == 204
+
+
 def _action(method: str, path: str) -> str:
     parts = ["{id}" if p.startswith("{") else p for p in path.split("/")]
     return f"{method} " + "/".join(parts).removeprefix("/api/v1")
@@ -177,17 +203,7 @@ def test_every_changing_route_of_admins_and_supervisors_writes_its_audit_row(
     assert sup.post(f"/interactions/{first}/transfer/complete").status_code == ok
     assert sup.post(f"/interactions/{first}/end", json={}).status_code == ok
     assert sup.post(f"/interactions/{first}/wrapup", json={"agent": b}).status_code == ok
-    # recordings (routes_media.py): a finished one deleted, retention purged
-    from switchboard.store import recordings as rec_repo
-    from switchboard.store.db import open_db
-    engine = open_db(server.db_url)
-    with engine.begin() as conn:
-        rec_repo.create(conn, tenant, recording_id="r-audit", kind="call",
-                        interaction_id=first, started_at=1.0, now=1.0)
-        rec_repo.update(conn, tenant, "r-audit", status="complete", ended_at=2.0)
-    engine.dispose()
-    assert admin.delete("/recordings/r-audit").status_code == 204
-    assert admin.post("/recording-retention/purge").status_code == 200
+    _administration(admin, a)
     rows = admin.get("/audit", params={"limit": 1000}).json()
     assert {r["action"] for r in rows} == expected
     assert all(r["role"] in ("admin", "supervisor") and r["user"] for r in rows)
