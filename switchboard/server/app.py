@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -94,10 +95,13 @@ def _limiter() -> LoginLimiter:
         ip_failures=int(env("SWITCHBOARD_LOGIN_IP_FAILURES", "1000")))
 
 
-def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastAPI:
+def create_app(db: Database, *, clock: Callable[[], float] = time.time,
+               media_dir: Path | None = None) -> FastAPI:
     """The API over a migrated database. The runtime starts (replaying the log)
     when the app's lifespan starts. Login limits come from the environment
-    (``SWITCHBOARD_LOGIN_ACCOUNT_FAILURES``, ``SWITCHBOARD_LOGIN_IP_FAILURES``)."""
+    (``SWITCHBOARD_LOGIN_ACCOUNT_FAILURES``, ``SWITCHBOARD_LOGIN_IP_FAILURES``).
+    Recordings and voicemail live under ``media_dir`` (default:
+    ``SWITCHBOARD_MEDIA_DIR`` or ``var/media``)."""
     runtime = Runtime(db, clock=clock)
     limiter = _limiter()
 
@@ -182,6 +186,17 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time) -> FastA
     from switchboard.server.routes_wallboard import build_wallboard_router
 
     routers.append(build_wallboard_router(runtime, clock, principal))
+    from switchboard.media.control import ControlSlot
+    from switchboard.media.recording import RecordingService
+    from switchboard.server.routes_media import build_media_router
+
+    # recordings and voicemail; the voice service registers its call controller
+    # in app.state.media_control (until then pause/resume answer 409)
+    app.state.media_control = ControlSlot()
+    app.state.recordings = RecordingService(
+        db, media_dir or Path(os.environ.get("SWITCHBOARD_MEDIA_DIR", "var/media")), clock=clock)
+    routers.append(build_media_router(runtime, clock, principal, service=app.state.recordings,
+                                      control=app.state.media_control))
     from switchboard.server.routes_config import build_config_router
 
     routers.append(build_config_router(runtime, clock, principal))  # administration

@@ -113,6 +113,17 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", f"{P}/queues/{{queue_id}}/thresholds"): STAFF,
     ("PUT", f"{P}/agents/{{agent_id}}/skills"): STAFF,
     ("POST", f"{P}/interactions/{{interaction_id}}/move"): STAFF,
+    # recordings and voicemail (routes_media.py); pause/resume: the agent on the call
+    ("GET", f"{P}/interactions/{{interaction_id}}/recordings"): ALL,
+    ("GET", f"{P}/recordings/{{recording_id}}"): ALL,
+    ("GET", f"{P}/recordings/{{recording_id}}/audio"): ALL,
+    ("DELETE", f"{P}/recordings/{{recording_id}}"): ADMIN,
+    ("GET", f"{P}/voicemail"): WATCHERS,
+    ("GET", f"{P}/recording-retention"): ADMIN,
+    ("PUT", f"{P}/recording-retention"): ADMIN,
+    ("POST", f"{P}/recording-retention/purge"): ADMIN,
+    ("POST", f"{P}/interactions/{{interaction_id}}/recording/pause"): frozenset({"agent"}),
+    ("POST", f"{P}/interactions/{{interaction_id}}/recording/resume"): frozenset({"agent"}),
     # the web UI (switchboard/web): cookie session, preferences, catalogues
     ("POST", f"{P}/auth/session"): PUBLIC,
     ("DELETE", f"{P}/auth/session"): ALL,

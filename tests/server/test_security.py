@@ -203,6 +203,17 @@ def test_every_changing_route_of_admins_and_supervisors_writes_its_audit_row(
     assert sup.post(f"/interactions/{first}/transfer/complete").status_code == ok
     assert sup.post(f"/interactions/{first}/end", json={}).status_code == ok
     assert sup.post(f"/interactions/{first}/wrapup", json={"agent": b}).status_code == ok
+    # recordings (routes_media.py): a finished one deleted, retention purged
+    from switchboard.store import recordings as rec_repo
+    from switchboard.store.db import open_db
+    engine = open_db(server.db_url)
+    with engine.begin() as conn:
+        rec_repo.create(conn, tenant, recording_id="r-audit", kind="call",
+                        interaction_id=first, started_at=1.0, now=1.0)
+        rec_repo.update(conn, tenant, "r-audit", status="complete", ended_at=2.0)
+    engine.dispose()
+    assert admin.delete("/recordings/r-audit").status_code == 204
+    assert admin.post("/recording-retention/purge").status_code == 200
     _administration(admin, a)
     rows = admin.get("/audit", params={"limit": 1000}).json()
     assert {r["action"] for r in rows} == expected
