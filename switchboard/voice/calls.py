@@ -55,7 +55,7 @@ from switchboard.server.runtime import Runtime
 from switchboard.store import log, repo
 from switchboard.store import schema as s
 from switchboard.store.contacts import to_e164
-from switchboard.voice import announce
+from switchboard.voice import announce, consult
 from switchboard.voice.config import Number, VoiceConfig
 from switchboard.voice.mediaplane import MediaPlane
 from switchboard.voice.signalling import (
@@ -106,6 +106,9 @@ class Call:
     treatment: int = 0  # generation of the queue treatment (stale timers check it)
     queue_timer: asyncio.TimerHandle | None = None
     callback_offer: bool = False
+    agent_phone_sdp: str = ""  # what the connected agent's phone answered with
+    consult: consult.Consult | None = None  # a warm transfer's consultation
+    reinvites: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
 
     @property
     def language(self) -> str:
@@ -162,6 +165,17 @@ class CallController:
         call.session_now = max(call.session_now, self.clock())
         return call.session_now
 
+    def track(self, leg: str, call: Call, role: str) -> None:
+        """Route ``leg``'s SIP events to ``call`` as ``role`` (an agent id,
+        ``caller``, ``consult``, ``@external``)."""
+        self._by_leg[leg] = (call, role)
+
+    def untrack(self, leg: str) -> None:
+        self._by_leg.pop(leg, None)
+
+    def execute(self, call: Call, command: c.Command, **kw: Any) -> list[e.Event] | None:
+        return self._execute(call, command, **kw)
+
     def _execute(self, call: Call, command: c.Command, **kw: Any) -> list[e.Event] | None:
         """Run a routing command for the call; None (logged) when refused."""
         try:
@@ -183,9 +197,22 @@ class CallController:
                 self.sip.hangup(leg)  # a phone answered a call that is gone
             return
         call, role = found
+        waiting = call.reinvites.get(leg) if isinstance(leg, str) else None
+        if waiting is not None and isinstance(event, LegAnswered | LegFailed):
+            if not waiting.done():
+                waiting.set_result(event.sdp if isinstance(event, LegAnswered) else None)
+            return
         if role == "caller":
             if isinstance(event, LegEnded):
                 self._caller_left(call, event.reason)
+            return
+        if role == "consult":
+            if isinstance(event, LegAnswered):
+                self._spawn(consult.answered(self, call, event))
+            elif isinstance(event, LegFailed):
+                consult.failed(self, call, event)
+            elif isinstance(event, LegEnded):
+                consult.ended(self, call, event)
             return
         if isinstance(event, LegAnswered):
             self._spawn(self._agent_answered(call, role, event))
@@ -476,6 +503,9 @@ class CallController:
 
     def _on_offered(self, call: Call, ev: e.Event) -> None:
         assert isinstance(ev, e.Offered) and ev.agent_id is not None
+        if call.consult is not None and call.consult.agent == ev.agent_id:
+            self._spawn(consult.ring(self, call))
+            return
         if call.phase != QUEUED or ev.agent_id in call.rings:
             return
         phones = self.config.phones_of(call.tenant, ev.agent_id)
@@ -505,9 +535,20 @@ class CallController:
             call.phase = CONNECTED
             self.media.unhold(call.media_id, call.caller_tag)
 
+    def _on_transfer_started(self, call: Call, ev: e.Event) -> None:
+        assert isinstance(ev, e.TransferStarted)
+        if call.phase in (CONNECTED, HELD) and call.agent_leg is not None:
+            consult.begin(call, ev.to_agent)
+
+    def _on_transfer_cancelled(self, call: Call, ev: e.Event) -> None:
+        self._spawn(consult.cancel(self, call))
+
     def _on_transferred(self, call: Call, ev: e.Event) -> None:
         assert isinstance(ev, e.Transferred)
-        if ev.mode != "blind" or call.phase not in (CONNECTED, HELD):
+        if ev.mode == "warm":
+            self._spawn(consult.complete(self, call))
+            return
+        if call.phase not in (CONNECTED, HELD):
             return
         # The transferring agent leaves; the caller waits for the target with music.
         self._drop_agent(call)
@@ -617,6 +658,7 @@ class CallController:
         self._stop_treatment(call)
         call.phase = CONNECTED
         call.agent, call.agent_leg = agent, ev.leg
+        call.agent_phone_sdp = ev.sdp or ""
         self.stats["answered"] += 1
         try:
             await self.media.connect(call.media_id, call.caller_tag, call.inner_tag,
@@ -722,6 +764,15 @@ class CallController:
     def _finish(self, call: Call) -> None:
         """Forget the call and free its media."""
         call.phase = ENDED
+        con, call.consult = call.consult, None
+        if con is not None:
+            if con.leg is not None:
+                self.untrack(con.leg)
+                self.sip.hangup(con.leg)
+            self.media.delete(con.media_id)
+        for waiting in call.reinvites.values():
+            if not waiting.done():
+                waiting.set_result(None)
         self._stop_treatment(call)
         if call.ivr_timer is not None:
             call.ivr_timer.cancel()
@@ -746,6 +797,8 @@ _HANDLERS: dict[str, Callable[[CallController, Call, e.Event], None]] = {
     "held": CallController._on_held,
     "resumed": CallController._on_resumed,
     "transferred": CallController._on_transferred,
+    "transfer_started": CallController._on_transfer_started,
+    "transfer_cancelled": CallController._on_transfer_cancelled,
     "ended": CallController._on_ended,
     "exited": CallController._on_left_queue,
 }

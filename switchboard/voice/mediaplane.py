@@ -87,6 +87,15 @@ class MediaPlane:
                                    sink_answer(offered.sdp), self._flags)
         return Anchored(caller_sdp=answered.sdp, agent_sdp=offered.sdp, inner_tag=inner)
 
+    async def offer(self, call_id: str, from_tag: str, sdp: str) -> str:
+        """Register an offer from ``from_tag``; the SDP for the other side."""
+        return (await self._run(self.client.offer, call_id, from_tag, sdp, self._flags)).sdp
+
+    async def answer(self, call_id: str, from_tag: str, to_tag: str, sdp: str) -> str:
+        """Register ``to_tag``'s answer to ``from_tag``; the SDP for the offerer."""
+        return (await self._run(self.client.answer, call_id, from_tag, to_tag, sdp,
+                                self._flags)).sdp
+
     async def connect(self, call_id: str, caller_tag: str, inner_tag: str, phone_sdp: str) -> None:
         """Point the other side at a phone that answered with ``phone_sdp``."""
         await self._run(self.client.answer, call_id, caller_tag, inner_tag, phone_sdp,

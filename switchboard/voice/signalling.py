@@ -382,7 +382,9 @@ class Signalling:
             ua.recvEvent(CCEventConnect((200, "OK", ua.lSDP)))
         elif isinstance(event, CCEventFail | CCEventRedirect):
             code, reason = self._code(event)
-            if not leg.ended:
+            if ua.isConnected():  # a re-INVITE was refused: the dialog goes on
+                self.post(LegFailed(leg.id, code, reason))
+            elif not leg.ended:
                 leg.ended = True
                 self.post(LegFailed(leg.id, code, reason))
         elif isinstance(event, CCEventDisconnect) and not leg.ended:

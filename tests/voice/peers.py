@@ -342,11 +342,12 @@ def _response(status: str, *, sdp: bool = False, tag: bool = True, retrans: bool
 
 
 def phone_scenario(path: Path, mode: str, *, voice: Path | None = None,
-                   hangup_after_ms: int = 2000) -> Path:
+                   hangup_after_ms: int = 2000, reinvites: int = 0) -> Path:
     """An agent's phone played by sipp (a UAS): ``answer`` (rings 300 ms,
     answers, sends ``voice``, waits for the BYE), ``noanswer`` (rings until
     the INVITE is cancelled), ``busy`` (486), or ``hangup`` (answers, then
-    hangs up itself after ``hangup_after_ms``)."""
+    hangs up itself after ``hangup_after_ms``); an answering phone then takes
+    ``reinvites`` re-INVITEs (200 with its SDP) before the BYE."""
     # sipp refuses a variable that is set and never used: capture the INVITE's
     # CSeq only where the 487 needs it.
     capture = ""
@@ -376,6 +377,10 @@ def phone_scenario(path: Path, mode: str, *, voice: Path | None = None,
         steps.append('  <recv request="ACK" crlf="true"/>')
         if voice is not None:
             steps.append(f'  <nop><action><exec rtp_stream="{voice},-1,8"/></action></nop>')
+        for _ in range(reinvites):
+            steps.append('  <recv request="INVITE" crlf="true"/>')
+            steps.append(_response("200 OK", sdp=True, tag=False, retrans=True))
+            steps.append('  <recv request="ACK" crlf="true"/>')
         if mode == "hangup":
             steps.append(f'  <pause milliseconds="{hangup_after_ms}"/>')
             steps.append("""  <send retrans="500">

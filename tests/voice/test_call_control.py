@@ -30,8 +30,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
 def phones(tmp: Path, modes: dict[str, str], voice: Path) -> dict[str, SippPhone]:
     out = {}
-    for agent, mode in modes.items():
-        scenario = phone_scenario(tmp / f"{agent}-{mode}.xml", mode, voice=voice)
+    for agent, spec in modes.items():
+        mode, _, reinvites = spec.partition("+")  # "answer+1": one re-INVITE expected
+        scenario = phone_scenario(tmp / f"{agent}-{mode}.xml", mode, voice=voice,
+                                  reinvites=int(reinvites or 0))
         out[agent] = SippPhone(tmp / agent, scenario)
     return out
 
@@ -178,3 +180,61 @@ def test_a_caller_who_vanishes_without_bye_is_reaped(tmp_path: Path) -> None:
         await h.until(lambda: not h.service.calls.calls, 5, "the call to be forgotten")  # type: ignore[union-attr]
 
     run(tmp_path, {"ada": "answer"}, body, voice={"reap": {"every_s": 1.0, "after_s": 1.5}})
+
+
+def test_warm_transfer_consults_then_hands_the_caller_over(tmp_path: Path) -> None:
+    async def body(h: Harness, p: dict[str, SippPhone]) -> None:
+        h.ready("ada")
+        caller = start_caller(tmp_path, h, talk_ms=14_000)
+        enq = await h.wait_event("enqueued", 20)
+        iid = enq["interaction_id"]
+        await h.wait_event("answered", 10, lambda ev: ev["agent_id"] == "ada")
+        h.ready("ben")
+        await asyncio.sleep(0.5)
+        h.runtime.execute(TENANT, c.Transfer(interaction_id=iid, to_agent="ben", mode="warm"))
+        # ben's phone rings with the consultation; when it answers, ada's phone
+        # is re-INVITEd onto the consultation (ben joins), the caller holds.
+        await h.wait_event("conference_joined", 10, lambda ev: ev["agent_id"] == "ben")
+        await asyncio.sleep(1.5)
+        h.runtime.execute(TENANT, c.CompleteTransfer(interaction_id=iid))
+        await h.wait_event("transferred", 10, lambda ev: ev.get("mode") == "warm")
+        rc = await asyncio.to_thread(p["ada"].wait, 15)  # re-INVITE, then BYE
+        assert rc == 0, p["ada"].errors()
+        await finish(caller, p["ben"])  # ben: consultation, re-INVITE to the caller, BYE
+        ended = await h.wait_event("ended", 10)
+        assert ended["agent_id"] == "ben"
+        steps = [k for k in kinds(h, iid) if k[0] in (
+            "answered", "held", "transfer_started", "offered", "conference_joined",
+            "resumed", "transferred", "ended")]
+        assert steps == [
+            ("offered", "ada"), ("answered", "ada"), ("held", "ada"),
+            ("transfer_started", "ada"), ("offered", "ben"), ("conference_joined", "ben"),
+            ("resumed", "ada"), ("transferred", "ada"), ("ended", "ben")]
+
+    run(tmp_path, {"ada": "answer+1", "ben": "answer+1"}, body)
+
+
+def test_a_cancelled_consultation_returns_to_the_first_agent(tmp_path: Path) -> None:
+    async def body(h: Harness, p: dict[str, SippPhone]) -> None:
+        h.ready("ada")
+        caller = start_caller(tmp_path, h, talk_ms=14_000)
+        enq = await h.wait_event("enqueued", 20)
+        iid = enq["interaction_id"]
+        await h.wait_event("answered", 10, lambda ev: ev["agent_id"] == "ada")
+        h.ready("ben")
+        await asyncio.sleep(0.5)
+        h.runtime.execute(TENANT, c.Transfer(interaction_id=iid, to_agent="ben", mode="warm"))
+        await h.wait_event("conference_joined", 10, lambda ev: ev["agent_id"] == "ben")
+        await asyncio.sleep(1.0)
+        h.runtime.execute(TENANT, c.CancelTransfer(interaction_id=iid))
+        await h.wait_event("transfer_cancelled", 10)
+        rc = await asyncio.to_thread(p["ben"].wait, 15)  # ben's leg got its BYE
+        assert rc == 0, p["ben"].errors()
+        await asyncio.sleep(1.0)
+        h.runtime.execute(TENANT, c.Resume(interaction_id=iid))
+        await finish(caller, p["ada"])  # ada: to the consultation and back, then BYE
+        ended = await h.wait_event("ended", 10)
+        assert ended["agent_id"] == "ada"
+        assert h.stats["answered"] == 1
+
+    run(tmp_path, {"ada": "answer+2", "ben": "answer"}, body)
