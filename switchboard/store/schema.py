@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -220,6 +221,32 @@ class EventRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class EngineSnapshot(Base):
+    """A tenant's routing engine as it was after log entry ``seq`` (a restart
+    replays only the later entries); ``version`` names the routing code that
+    wrote it (see :mod:`switchboard.server.snapshot`)."""
+
+    __tablename__ = "engine_snapshots"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(SEQ, primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    version: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class LogHorizon(Base):
+    """The tenant's log was pruned: entries up to ``seq`` are gone, so it can be
+    rebuilt only from a snapshot taken at ``seq`` or later (demo mode prunes)."""
+
+    __tablename__ = "log_horizons"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(SEQ)
+    pruned_at: Mapped[float] = mapped_column(Float)
+
+
 class AuditEntry(Base):
     """One admin or supervisor action, committed in the action's own transaction.
 
@@ -361,7 +388,7 @@ class RecordingRetention(Base):
 
 __all__ = [
     "ROLES", "Agent", "AuditEntry", "Base", "BusinessHours", "Contact", "Disposition",
-    "EngineLogEntry", "EventRow", "Holiday", "IdempotencyKey", "Interaction", "Message", "Queue",
-    "QueueThresholds", "ReasonCode", "Recording", "RecordingRetention", "Skill", "Tenant", "Token",
-    "User",
+    "EngineLogEntry", "EngineSnapshot", "EventRow", "Holiday", "IdempotencyKey", "Interaction",
+    "LogHorizon", "Message", "Queue", "QueueThresholds", "ReasonCode", "Recording",
+    "RecordingRetention", "Skill", "Tenant", "Token", "User",
 ]
