@@ -8,11 +8,13 @@ that every query filters on: an id of another tenant is simply not found.
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, event, insert, select, update
 
 from switchboard.domain.errors import Conflict, NotFound, ValidationError
 from switchboard.domain.model import AgentConfig, QueueConfig
@@ -86,6 +88,63 @@ def user_for_token(conn: Connection, token_hash: str, now: float) -> Any:
     ).first()
 
 
+_USERS = s.Base.metadata.tables["users"]
+_TOKENS = s.Base.metadata.tables["tokens"]
+_USER_FOR_TOKEN = (
+    select(_USERS, _TOKENS.c.expires_at.label("token_expires_at"))
+    .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
+    .where(_TOKENS.c.token_hash == bindparam("digest"),
+           _TOKENS.c.tenant_id == _USERS.c.tenant_id, _USERS.c.disabled.is_(False)))
+_AUTH_CHANGE = re.compile(r'\s*(UPDATE|DELETE\s+FROM)\s+"?(users|tokens)\b', re.IGNORECASE)
+
+
+class TokenCache:
+    """:func:`user_for_token` that remembers its answers for ``ttl_s`` seconds, so
+    a client's run of requests costs one query a second instead of one each.
+
+    Forgetting is what makes it safe: every ``UPDATE`` or ``DELETE`` of the users
+    or tokens table run through ``db`` (logout, disabling a user, a role change,
+    whoever's code runs it) empties the cache when it runs and again when its
+    transaction commits, so no request after that commit sees the old answer.
+    Changes made by another process (the ``switchboard admin`` command) are seen
+    within ``ttl_s``. A cached token past its expiry is refused without a query."""
+
+    def __init__(self, db: Engine, *, ttl_s: float = 1.0, size: int = 10_000) -> None:
+        self.db = db
+        self.ttl_s = ttl_s
+        self.size = size
+        self._rows: dict[str, tuple[Any, float]] = {}  # digest -> (row, fetched at)
+        event.listen(db, "after_cursor_execute", self._after_execute)
+        event.listen(db, "commit", self._after_commit)
+
+    def user(self, token_hash: str, now: float) -> Any:
+        """The user a live token belongs to, or ``None`` (like :func:`user_for_token`)."""
+        hit = self._rows.get(token_hash)
+        fresh = time.monotonic()
+        if hit is None or hit[1] + self.ttl_s <= fresh:
+            with self.db.connect() as conn:
+                row = conn.execute(_USER_FOR_TOKEN, {"digest": token_hash}).first()
+            if row is None:
+                self._rows.pop(token_hash, None)
+                return None
+            if len(self._rows) >= self.size:
+                self._rows.clear()
+            hit = self._rows[token_hash] = (row, fresh)
+        return hit[0] if hit[0].token_expires_at > now else None
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+    def _after_execute(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if _AUTH_CHANGE.match(statement):
+            self._rows.clear()
+            conn.info["switchboard_auth_changed"] = True
+
+    def _after_commit(self, conn: Any) -> None:
+        if conn.info.pop("switchboard_auth_changed", False):
+            self._rows.clear()
+
+
 # ------------------------------------------------------------------ skills
 def skill_names(conn: Connection, tenant_id: str) -> set[str]:
     return set(conn.scalars(select(s.Skill.name).where(s.Skill.tenant_id == tenant_id)))
@@ -135,6 +194,10 @@ def queue_config(conn: Connection, tenant_id: str, queue_id: str) -> QueueConfig
     return config
 
 
+def queue_ids(conn: Connection, tenant_id: str) -> set[str]:
+    return set(conn.scalars(select(s.Queue.id).where(s.Queue.tenant_id == tenant_id)))
+
+
 def list_queues(conn: Connection, tenant_id: str) -> list[QueueConfig]:
     rows = conn.execute(select(s.Queue.settings).where(s.Queue.tenant_id == tenant_id)
                         .order_by(s.Queue.created_at, s.Queue.id))
@@ -142,6 +205,15 @@ def list_queues(conn: Connection, tenant_id: str) -> list[QueueConfig]:
 
 
 # ------------------------------------------------------------------ contacts
+# Built once (every created contact runs them): SQLAlchemy reuses their compiled form.
+_CONTACTS = s.Base.metadata.tables["contacts"]
+_CONTACT_BY_PHONE = select(_CONTACTS).where(_CONTACTS.c.tenant_id == bindparam("t"),
+                                           _CONTACTS.c.phone == bindparam("v"))
+_CONTACT_BY_EMAIL = select(_CONTACTS).where(_CONTACTS.c.tenant_id == bindparam("t"),
+                                           _CONTACTS.c.email == bindparam("v"))
+_INSERT_CONTACT = insert(_CONTACTS)
+
+
 def find_or_create_contact(conn: Connection, tenant_id: str, *, now: float,
                            name: str | None = None, phone: str | None = None,
                            email: str | None = None) -> str | None:
@@ -153,15 +225,13 @@ def find_or_create_contact(conn: Connection, tenant_id: str, *, now: float,
         return None
     row = None
     if phone:
-        row = conn.execute(select(s.Contact).where(s.Contact.tenant_id == tenant_id,
-                                                   s.Contact.phone == phone)).first()
+        row = conn.execute(_CONTACT_BY_PHONE, {"t": tenant_id, "v": phone}).first()
     if row is None and email:
-        row = conn.execute(select(s.Contact).where(s.Contact.tenant_id == tenant_id,
-                                                   s.Contact.email == email)).first()
+        row = conn.execute(_CONTACT_BY_EMAIL, {"t": tenant_id, "v": email}).first()
     if row is None:
         cid = new_id()
-        conn.execute(insert(s.Contact).values(tenant_id=tenant_id, id=cid, name=name,
-                                              phone=phone, email=email, created_at=now))
+        conn.execute(_INSERT_CONTACT, {"tenant_id": tenant_id, "id": cid, "name": name,
+                                       "phone": phone, "email": email, "created_at": now})
         return cid
     changes = {k: v for k, v in (("name", name), ("phone", phone), ("email", email))
                if v and getattr(row, k) is None}
