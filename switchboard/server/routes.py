@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -113,14 +114,17 @@ class Idempotency:
     """The ``Idempotency-Key`` of a creating POST: the id created by an earlier
     request with the same key (``existing``), or what to save with this one."""
 
-    def __init__(self, conn: Connection, request: Request, tenant_id: str, route: str,
+    def __init__(self, conn: Connection | None, request: Request, tenant_id: str, route: str,
                  body: BaseModel) -> None:
+        """``conn`` may be ``None`` only for a request without the header."""
         self.tenant_id, self.route = tenant_id, route
         self.key = request.headers.get("idempotency-key")
-        self.digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        self.digest = ""
         self.existing: str | None = None
         if self.key is None:
             return
+        assert conn is not None
+        self.digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         if not 1 <= len(self.key) <= 200:
             raise ValidationError("must be 1 to 200 characters", field="Idempotency-Key")
         row = repo.idempotent_request(conn, tenant_id, self.key)
@@ -179,6 +183,8 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
 
     def idempotency(request: Request, p: Principal, route: str, body: BaseModel,
                     response: Response) -> Idempotency:
+        if "idempotency-key" not in request.headers:  # no database round trip
+            return Idempotency(None, request, p.tenant_id, route, body)
         idem: Idempotency = read(lambda conn: Idempotency(conn, request, p.tenant_id, route,
                                                           body))
         if idem.existing:
@@ -308,17 +314,21 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
         idem = idempotency(request, p, "interactions", body, response)
         if idem.existing:
             return interaction_out(idem.existing, p)
-        read(lambda conn: _queue_in_body(conn, p.tenant_id, body.queue))
+        engine = runtime.engine(p.tenant_id)
+        if not engine.has_queue(body.queue):  # the engine's queues are the table's
+            raise ValidationError(f"no queue {body.queue!r}", field="queue")
         cust = body.customer
         phone = to_e164(cust.phone, region=cust.region, field="customer.phone") \
             if cust.phone else None
         email = check_email(cust.email, field="customer.email") if cust.email else None
         iid = repo.new_id()
         now = clock()
+        contacts: list[str | None] = []
 
         def write(conn: Connection) -> None:
             contact = repo.find_or_create_contact(conn, p.tenant_id, now=now, name=cust.name,
                                                   phone=phone, email=email)
+            contacts.append(contact)
             log.insert_interaction(conn, p.tenant_id, interaction_id=iid,
                                    channel=body.channel.value, contact_id=contact,
                                    queue_id=body.queue, priority=body.priority,
@@ -331,7 +341,16 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
             customer=Customer(name=cust.name, phone=phone, email=email)),
             write=audited(p, "POST /interactions", now, target=iid,
                           detail=body.model_dump(mode="json"), write=write))
-        return interaction_out(iid, p)
+        try:
+            live = engine.interaction(iid)
+        except SwitchboardError:  # closed at once (queue full...): the table has its end
+            return interaction_out(iid, p)
+        # still live: the row just written plus the engine's view, without reading it back
+        row = Row(id=iid, state="ivr", channel=body.channel.value, queue_id=body.queue,
+                  agent_id=None, priority=body.priority, contact_id=contacts[0],
+                  attributes=body.attributes, created_at=now, enqueued_at=None,
+                  closed_at=None)
+        return _view(row, live, p)
 
     def interaction_out(iid: str, p: Principal) -> dict[str, Any]:
         row = read(lambda conn: log.interaction_row(conn, p.tenant_id, iid))
@@ -418,19 +437,40 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
     return router
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """An interactions row as :func:`interaction_view` reads it."""
+
+    id: str
+    state: str
+    channel: str
+    queue_id: str | None
+    agent_id: str | None
+    priority: int
+    contact_id: str | None
+    attributes: dict[str, Any]
+    created_at: float
+    enqueued_at: float | None
+    closed_at: float | None
+
+
 def interaction_view(runtime: Runtime, row: Any, p: Principal) -> dict[str, Any]:
     """An interaction's projection row completed with the engine's live view;
     :class:`NotFound` for an agent that was never offered or given it."""
+    try:
+        live = runtime.engine(p.tenant_id).interaction(row.id)
+    except SwitchboardError:
+        live = None
+    return _view(row, live, p)
+
+
+def _view(row: Any, live: dict[str, Any] | None, p: Principal) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": row.id, "state": row.state, "channel": row.channel, "queue": row.queue_id,
         "agent": row.agent_id, "priority": row.priority, "contact": row.contact_id,
         "attributes": row.attributes, "created_at": row.created_at,
         "enqueued_at": row.enqueued_at, "closed_at": row.closed_at, "position": None,
         "ewt_s": None, "offered_to": []}
-    try:
-        live = runtime.engine(p.tenant_id).interaction(row.id)
-    except SwitchboardError:
-        live = None
     if live is not None:
         out.update({k: live[k] for k in ("state", "queue", "agent", "position", "ewt_s",
                                          "offered_to", "enqueued_at")})

@@ -212,10 +212,12 @@ def build_admin_router(runtime: Runtime, clock: Callable[[], float],
         if hours is not None:
             raise Conflict(f"business hours {hours.name!r} belong to this queue; delete or "
                            "move them first", field="queue")
-        w = audited(p, "DELETE /queues/{id}", clock(), target=queue_id,
-                    write=lambda conn: repo.delete_queue(conn, p.tenant_id, queue_id))
-        assert w is not None
-        runtime.write(p.tenant_id, w)
+        # The engine forgets the queue in the transaction that deletes its row
+        # (RemoveQueue re-checks that nothing belongs to it), so it routes nothing
+        # there any more, now or after a restart's replay.
+        runtime.execute(p.tenant_id, c.RemoveQueue(queue_id=queue_id), write=audited(
+            p, "DELETE /queues/{id}", clock(), target=queue_id,
+            write=lambda conn: repo.delete_queue(conn, p.tenant_id, queue_id)))
         return Response(status_code=204)
 
     # ------------------------------------------------------------------ audit
