@@ -20,6 +20,7 @@ _TEXT = {
         "callback": "To be called back instead of waiting, press {key}.",
         "callback_ok": "Thank you. We will call you back. Goodbye.",
         "hold": "Please hold.",
+        "voicemail_ok": "Thank you. Your message has been recorded. Goodbye.",
     },
     "it": {
         "position": "Sei il numero {n} in coda.",
@@ -30,6 +31,7 @@ _TEXT = {
         "callback": "Per essere richiamato invece di attendere, premi {key}.",
         "callback_ok": "Grazie. Ti richiameremo. Arrivederci.",
         "hold": "Resta in linea.",
+        "voicemail_ok": "Grazie. Il tuo messaggio è stato registrato. Arrivederci.",
     },
     "fr": {
         "position": "Vous êtes le numéro {n} dans la file d'attente.",
@@ -40,6 +42,7 @@ _TEXT = {
         "callback": "Pour être rappelé au lieu d'attendre, appuyez sur {key}.",
         "callback_ok": "Merci. Nous vous rappellerons. Au revoir.",
         "hold": "Veuillez patienter.",
+        "voicemail_ok": "Merci. Votre message a été enregistré. Au revoir.",
     },
     "zh": {
         "position": "您在队列中排第{n}位。",
@@ -50,6 +53,7 @@ _TEXT = {
         "callback": "如需回电而不必等待，请按{key}。",
         "callback_ok": "谢谢。我们会给您回电。再见。",
         "hold": "请稍候。",
+        "voicemail_ok": "谢谢。您的留言已录下。再见。",
     },
 }
 

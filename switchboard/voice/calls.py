@@ -51,11 +51,12 @@ from switchboard.ivr import CallInfo, IvrSession
 from switchboard.ivr import effects as fx
 from switchboard.media.dtmf import DtmfEvent
 from switchboard.media.errors import MediaError
+from switchboard.media.recording import ActiveRecording
 from switchboard.server.runtime import Runtime
 from switchboard.store import log, repo
 from switchboard.store import schema as s
 from switchboard.store.contacts import to_e164
-from switchboard.voice import announce, consult
+from switchboard.voice import announce, consult, voicemail
 from switchboard.voice.config import Number, VoiceConfig
 from switchboard.voice.mediaplane import MediaPlane
 from switchboard.voice.signalling import (
@@ -71,9 +72,10 @@ logger = logging.getLogger("switchboard.voice.calls")
 
 #: Phases of a call. ``ivr``: the flow runs; ``queued``: waiting (music,
 #: announcements; agents may be ringing); ``connected``/``held``: with an agent;
-#: ``after``: the flow's post-call step; ``leaving``: told goodbye, hanging up.
-SETUP, IVR, QUEUED, CONNECTED, HELD, AFTER, LEAVING, ENDED = (
-    "setup", "ivr", "queued", "connected", "held", "after", "leaving", "ended")
+#: ``after``: the flow's post-call step; ``leaving``: told goodbye, hanging up;
+#: ``voicemail``: leaving a message.
+SETUP, IVR, QUEUED, CONNECTED, HELD, AFTER, LEAVING, VOICEMAIL, ENDED = (
+    "setup", "ivr", "queued", "connected", "held", "after", "leaving", "voicemail", "ended")
 
 #: Phone responses that mean "the agent declined" (the others wait for RNA).
 DECLINED = frozenset({486, 600, 603})
@@ -109,6 +111,8 @@ class Call:
     agent_phone_sdp: str = ""  # what the connected agent's phone answered with
     consult: consult.Consult | None = None  # a warm transfer's consultation
     reinvites: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
+    message: voicemail.Message | None = None  # a voicemail being left
+    recording: ActiveRecording | None = None  # the call's recording, while it runs
 
     @property
     def language(self) -> str:
@@ -120,8 +124,10 @@ class CallController:
     """See the module docstring. ``clock`` gives POSIX seconds (the runtime's)."""
 
     def __init__(self, runtime: Runtime, config: VoiceConfig, signalling: Signalling,
-                 media: MediaPlane, *, clock: Callable[[], float] = time.time) -> None:
+                 media: MediaPlane, *, clock: Callable[[], float] = time.time,
+                 recordings: voicemail.Recordings | None = None) -> None:
         self.runtime = runtime
+        self.recordings = recordings
         self.config = config
         self.sip = signalling
         self.media = media
@@ -151,6 +157,29 @@ class CallController:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # ------------------------------------------------------------------ helpers
+    def spawn(self, coro: Any) -> None:
+        """Run ``coro`` as a task the controller keeps (and cancels at stop)."""
+        self._spawn(coro)
+
+    def release(self, call: Call) -> None:
+        """Hang the caller up and forget the call."""
+        self._hangup_caller(call)
+        self._finish(call)
+
+    async def prompt_path(self, call: Call, part: fx.PromptPart) -> Path | None:
+        """The file to play for one prompt part: its audio file when it exists
+        (relative to the flow's file), else its text spoken (None: neither)."""
+        if part.file:
+            candidate = Path(call.number.source).parent / part.file
+            if candidate.is_file():
+                return candidate
+        if part.text:
+            try:
+                return await self.media.speak(part.text, part.lang or call.language)
+            except MediaError as exc:
+                logger.warning("call %s: prompt not rendered: %s", call.id, exc)
+        return None
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -360,17 +389,8 @@ class CallController:
         self.media.stop(call.media_id, call.caller_tag)
 
     async def _play_prompt(self, call: Call, effect: fx.PlayPrompt) -> None:
-        base = Path(call.number.source).parent
         for part in effect.parts:
-            path: Path | None = None
-            if part.file:
-                candidate = base / part.file
-                path = candidate if candidate.is_file() else None
-            if path is None and part.text:
-                try:
-                    path = await self.media.speak(part.text, part.lang or call.language)
-                except MediaError as exc:
-                    logger.warning("call %s: prompt not rendered: %s", call.id, exc)
+            path = await self.prompt_path(call, part)
             if call.play_id != effect.play_id or call.phase == ENDED:
                 return
             if path is None:
@@ -428,14 +448,14 @@ class CallController:
         return body if isinstance(body, dict) else None
 
     def _voicemail(self, call: Call, effect: fx.StartVoicemail) -> None:
-        # The message store (recording to a contact in effect.queue_id) belongs to
-        # the media plane's voicemail module; until it is wired in the caller is
-        # told and released, and the contact ends as self-service.
-        logger.warning("call %s: voicemail to %s is not available; hanging up", call.id,
-                       effect.queue_id)
-        self._execute(call, c.Hangup(interaction_id=call.id, by="system"))
-        self._hangup_caller(call)
-        self._finish(call)
+        if self.recordings is None:
+            logger.warning("call %s: no recordings here, so no voicemail; hanging up", call.id)
+            self._execute(call, c.Hangup(interaction_id=call.id, by="system"))
+            self.release(call)
+            return
+        call.phase = VOICEMAIL
+        call.message = voicemail.Message(effect)
+        self._spawn(voicemail.leave_message(self, call, call.message))
 
     def _transfer_external(self, call: Call, effect: fx.TransferExternal) -> None:
         trunk = next((t for t in self.config.trunks if t.outbound), None)
@@ -462,6 +482,9 @@ class CallController:
             return
         if call.phase in (IVR, AFTER) and call.session is not None:
             self._perform(call, call.session.digit(event.digit, self._now(call)))
+        elif call.phase == VOICEMAIL and call.message is not None \
+                and event.digit == call.message.effect.terminator:
+            voicemail.stop(self, call, hung_up=False)
         elif call.phase == QUEUED and call.callback_offer \
                 and event.digit == self.config.queue.callback_key:
             self._accept_callback(call)
@@ -667,6 +690,7 @@ class CallController:
             logger.error("call %s: bridging to agent %s failed: %s", call.id, agent, exc)
         if call.phase in (CONNECTED, HELD):
             self.media.stop(call.media_id, call.caller_tag)  # music off: hear the agent
+            self._record(call)
 
     async def _external_answered(self, call: Call, ev: LegAnswered) -> None:
         if call.rings.pop("@external", None) != ev.leg or call.phase != QUEUED:
@@ -681,6 +705,32 @@ class CallController:
         except MediaError as exc:
             logger.error("call %s: bridging to the external number failed: %s", call.id, exc)
         self.media.stop(call.media_id, call.caller_tag)
+
+    def _record(self, call: Call) -> None:
+        """Start the call's recording at the first answer; later legs join it."""
+        if self.recordings is None or not self.config.recording.calls:
+            return
+        recordings = self.recordings
+        if call.recording is not None:
+            self._spawn(recordings.refresh(call.recording))
+            return
+
+        async def start() -> None:
+            rec = await recordings.start(call, "call", self._queue_of(call))
+            if rec is not None and call.phase == ENDED:
+                await recordings.finish(rec)
+            else:
+                call.recording = rec
+
+        call.recording = None
+        self._spawn(start())
+
+    def _queue_of(self, call: Call) -> str | None:
+        try:
+            queue = self.runtime.engine(call.tenant).interaction(call.id).get("queue")
+        except SwitchboardError:
+            return None
+        return queue if isinstance(queue, str) else None
 
     def _agent_failed(self, call: Call, agent: str, ev: LegFailed) -> None:
         self._by_leg.pop(ev.leg, None)
@@ -740,8 +790,11 @@ class CallController:
         call.phase = ENDED
         if call.session is not None:
             call.session.hangup(self._now(call))
-        if phase in (IVR, QUEUED, CONNECTED, HELD):
+        if phase in (IVR, QUEUED, CONNECTED, HELD) or (
+                phase == VOICEMAIL and call.message is not None and not call.message.done):
             self._execute(call, c.Hangup(interaction_id=call.id, by="customer"))
+        if phase == VOICEMAIL:
+            voicemail.stop(self, call, hung_up=True)
         for leg in list(call.rings.values()):
             self._by_leg.pop(leg, None)
             self.sip.hangup(leg)
@@ -773,6 +826,9 @@ class CallController:
         for waiting in call.reinvites.values():
             if not waiting.done():
                 waiting.set_result(None)
+        rec, call.recording = call.recording, None
+        if rec is not None and self.recordings is not None:
+            self._spawn(self.recordings.finish(rec))
         self._stop_treatment(call)
         if call.ivr_timer is not None:
             call.ivr_timer.cancel()

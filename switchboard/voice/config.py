@@ -20,6 +20,7 @@ phones:                                  # agents' phones: registered (password)
   ada: {tenant: acme, agent: 8c1f..., password: pw}
   bob: {tenant: acme, agent: 77aa..., address: 127.0.0.1:5070}
 queue: {announce_every_s: 30, music: null}
+recording: {calls: true, spool: var/rtpengine}   # record calls (voicemail always is)
 ```
 
 A DID is matched on the request URI's user part, else the ``To`` user; a
@@ -164,6 +165,19 @@ class QueueSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingSettings:
+    """``calls``: record every call from the agent's answer to its end (both
+    sides; voicemail is always recorded). ``spool``: rtpengine's recording
+    directory (its pcaps, converted to WAV when the call ends); ``media``:
+    where WAV files go when Switchboard runs without the API server (the
+    server's own media directory is used otherwise)."""
+
+    calls: bool = False
+    spool: Path = Path("var/rtpengine")
+    media: Path = Path("var/media")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VoiceConfig:
     """The whole telephony configuration (see the module docstring)."""
 
@@ -176,6 +190,7 @@ class VoiceConfig:
     numbers: Mapping[str, Number] = field(default_factory=dict)
     phones: Mapping[str, Phone] = field(default_factory=dict)
     queue: QueueSettings = field(default_factory=QueueSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
     register_min_s: int = 60
     register_max_s: int = 3600
     reap_every_s: float = 60.0  # in-dialog OPTIONS to connected peers this often
@@ -220,7 +235,7 @@ def voice_config(data: Any, *, base: Path = Path(".")) -> VoiceConfig:
     """Build a :class:`VoiceConfig` from parsed YAML/JSON (see the module docstring)."""
     top = _mapping(data, "voice")
     _only(top, {"sip", "rtpengine", "prompts", "trunks", "numbers", "phones", "queue",
-                "register", "reap"}, "voice")
+                "recording", "register", "reap"}, "voice")
     kwargs: dict[str, Any] = {}
     sip = _mapping(top.get("sip"), "sip")
     _only(sip, {"address", "port", "realm"}, "sip")
@@ -237,6 +252,14 @@ def voice_config(data: Any, *, base: Path = Path(".")) -> VoiceConfig:
     kwargs["numbers"] = _numbers(_mapping(top.get("numbers"), "numbers"), base)
     kwargs["phones"] = _phones(_mapping(top.get("phones"), "phones"))
     kwargs["queue"] = _queue(_mapping(top.get("queue"), "queue"), base)
+    rec = _mapping(top.get("recording"), "recording")
+    _only(rec, {"calls", "spool", "media"}, "recording")
+    if "calls" in rec and not isinstance(rec["calls"], bool):
+        raise ConfigError("must be true or false", field="recording.calls")
+    kwargs["recording"] = RecordingSettings(
+        calls=rec.get("calls", False),
+        spool=base / _text(rec.get("spool", "var/rtpengine"), "recording.spool", max_len=1000),
+        media=base / _text(rec.get("media", "var/media"), "recording.media", max_len=1000))
     reg = _mapping(top.get("register"), "register")
     _only(reg, {"min_s", "max_s"}, "register")
     kwargs["register_min_s"] = int(_seconds(reg.get("min_s", 60), "register.min_s", low=1))

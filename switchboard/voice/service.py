@@ -23,16 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from switchboard.domain.errors import ConfigError, SwitchboardError
+from switchboard.media.control import ControlSlot, RecordingControl
 from switchboard.media.daemon import RtpengineConfig, RtpengineDaemon, attach
 from switchboard.media.dtmf import DtmfListener
 from switchboard.media.prompts import PromptStore
+from switchboard.media.recording import CallRecorder, RecordingService
 from switchboard.media.rtpengine import RtpengineClient
 from switchboard.server.runtime import Runtime
 from switchboard.voice.calls import CallController
 from switchboard.voice.config import VoiceConfig
 from switchboard.voice.mediaplane import MediaPlane
 from switchboard.voice.signalling import Signalling
-from switchboard.voice.tones import write_hold_music
+from switchboard.voice.tones import write_beep, write_hold_music
+from switchboard.voice.voicemail import Recordings
 
 logger = logging.getLogger("switchboard.voice")
 
@@ -44,8 +47,14 @@ class TelephonyService:
 
     def __init__(self, runtime: Runtime, config: VoiceConfig, *,
                  clock: Callable[[], float] = time.time,
-                 dtmf_address: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+                 dtmf_address: tuple[str, int] = ("127.0.0.1", 0),
+                 recordings: RecordingService | None = None,
+                 media_control: ControlSlot | None = None) -> None:
         self.runtime = runtime
+        self.recordings = recordings or RecordingService(runtime.db, config.recording.media,
+                                                         clock=clock)
+        self.media_control = media_control
+        self.recording_control = RecordingControl()
         self.config = config
         self.clock = clock
         self.dtmf_address = dtmf_address
@@ -87,7 +96,8 @@ class TelephonyService:
             self.daemon = RtpengineDaemon(RtpengineConfig(
                 interfaces=(cfg.rtpengine.interface,), port_min=cfg.rtpengine.port_min,
                 port_max=cfg.rtpengine.port_max, dtmf_log_dest=self.dtmf.address,
-                timeout=cfg.rtpengine.media_timeout_s))
+                timeout=cfg.rtpengine.media_timeout_s,
+                recording_dir=Path(cfg.recording.spool).resolve()))
             self.client = await asyncio.to_thread(self.daemon.start)
         else:
             assert cfg.rtpengine.ng is not None
@@ -96,13 +106,18 @@ class TelephonyService:
         music = Path(cfg.queue.music) if cfg.queue.music else \
             await asyncio.to_thread(write_hold_music, prompts_dir / "hold-music.wav")
         self.media = MediaPlane(self.client, PromptStore(prompts_dir), music)
+        beep = await asyncio.to_thread(write_beep, prompts_dir / "beep.wav")
+        recorder = CallRecorder(self.recordings, self.client, Path(cfg.recording.spool).resolve())
+        if self.media_control is not None:
+            self.media_control.register(self.recording_control)
 
         def post(event: object) -> None:
             loop.call_soon_threadsafe(self._sip, event)
 
         self.signalling = Signalling(cfg, post)
         self.calls = CallController(self.runtime, cfg, self.signalling, self.media,
-                                    clock=self.clock)
+                                    clock=self.clock,
+                                    recordings=Recordings(recorder, self.recording_control, beep))
         self.calls.start()
         await asyncio.to_thread(self.signalling.start)
         logger.info("SIP on %s:%d, rtpengine %s", cfg.address, self.signalling.port,
@@ -118,6 +133,8 @@ class TelephonyService:
 
     async def stop(self) -> None:
         """Hang up every call, then stop SIP, rtpengine and the DTMF listener."""
+        if self.media_control is not None:
+            self.media_control.unregister(self.recording_control)
         if self.calls is not None:
             await self.calls.stop()
         if self.signalling is not None:
@@ -149,7 +166,9 @@ def install(app: Any, config: VoiceConfig) -> None:
     @asynccontextmanager
     async def lifespan(a: Any) -> Any:
         async with inner(a) as state:
-            service = TelephonyService(app.state.runtime, config)
+            service = TelephonyService(
+                app.state.runtime, config, recordings=getattr(app.state, "recordings", None),
+                media_control=getattr(app.state, "media_control", None))
             await service.start()
             app.state.telephony = service
             try:

@@ -1,8 +1,10 @@
-"""The default music on hold: a soft chime, written once as an 8 kHz WAV.
+"""Generated sounds, written once as 8 kHz WAV files: the default music on hold
+and the voicemail beep.
 
-Used when the configuration names no music file. Eight seconds of a slow
-arpeggio (A major: 440, 554.37, 659.25 Hz, equal temperament) with gentle
-attack and decay, at about -18 dBFS, then silence; rtpengine loops it.
+The music is used when the configuration names no music file: eight seconds
+of a slow arpeggio (A major: 440, 554.37, 659.25 Hz, equal temperament) with
+gentle attack and decay, at about -18 dBFS, then silence; rtpengine loops it.
+The beep is 1 kHz for 400 ms.
 """
 
 from __future__ import annotations
@@ -33,8 +35,22 @@ def chime_samples() -> list[int]:
     return out
 
 
+def beep_samples(hz: float = 1000.0, seconds: float = 0.4) -> list[int]:
+    n = int(seconds * RATE)
+    return [round(32767 * 0.3 * math.sin(2 * math.pi * hz * i / RATE)) for i in range(n)]
+
+
+def write_beep(path: Path) -> Path:
+    """Write the voicemail beep to ``path`` unless it is there; return it."""
+    return _write(path, beep_samples())
+
+
 def write_hold_music(path: Path) -> Path:
     """Write the chime to ``path`` (atomically) unless it is there; return it."""
+    return _write(path, chime_samples())
+
+
+def _write(path: Path, samples: list[int]) -> Path:
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,8 +61,7 @@ def write_hold_music(path: Path) -> Path:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(RATE)
-            w.writeframes(b"".join(s.to_bytes(2, "little", signed=True)
-                                   for s in chime_samples()))
+            w.writeframes(b"".join(s.to_bytes(2, "little", signed=True) for s in samples))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -34,6 +34,11 @@ class Harness:
     def sip_port(self) -> int:
         return self.service.sip_port
 
+    def recordings(self, interaction_id: str | None = None,
+                   kind: str | None = None) -> list[dict[str, Any]]:
+        return self.service.recordings.list_recordings(TENANT, interaction_id=interaction_id,
+                                                       kind=kind)
+
     @property
     def stats(self) -> dict[str, int]:
         assert self.service.calls is not None
@@ -95,14 +100,18 @@ async def telephony(tmp: Path, *, agents: tuple[str, ...] = ("ada",),
         a = AgentConfig(id=agent, name=agent.title(), skills={"sales": 5})
         runtime.execute(TENANT, c.UpsertAgent(agent=a),
                         write=lambda conn, a=a: repo.insert_agent(conn, TENANT, a, time.time()))
+    extra = dict(voice or {})
+    recording = {"spool": str(tmp / "spool"), "media": str(tmp / "media"),
+                 **extra.pop("recording", {})}
     cfg = voice_config({
         "sip": {"address": "127.0.0.1", "port": 0, "realm": "switchboard"},
+        "recording": recording,
         "rtpengine": {"start": True, "interface": "127.0.0.1"},
         "prompts": str(tmp / "prompts"),
         "trunks": {"local": {"addresses": ["127.0.0.1"]}},
         "numbers": {"100": {"tenant": TENANT, "flow": str(FLOWS / flow)}},
         "phones": phones or {},
-        **(voice or {}),
+        **extra,
     })
     service = TelephonyService(runtime, cfg)
     await service.start()

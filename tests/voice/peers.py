@@ -63,13 +63,14 @@ def write_tone(path: Path, hz: float, seconds: float, *, law: str = "alaw",
     return path
 
 
-def read_wav(path: Path) -> tuple[list[int], int]:
+def read_wav(path: Path, channel: int = 0) -> tuple[list[int], int]:
+    """One channel's 16-bit samples and the sample rate."""
     with wave.open(str(path), "rb") as w:
         rate, n, width, channels = w.getframerate(), w.getnframes(), w.getsampwidth(), \
             w.getnchannels()
         raw = w.readframes(n)
     assert width == 2, f"{path}: {width * 8}-bit samples"
-    samples = list(struct.unpack(f"<{len(raw) // 2}h", raw))[::channels]
+    samples = list(struct.unpack(f"<{len(raw) // 2}h", raw))[channel::channels]
     return samples, rate
 
 

@@ -1,7 +1,7 @@
 """End to end with real peers: a sipp caller keys through the menu into the
 queue, waits and hears an announcement, is answered by a baresip agent,
-talks, and hangs up; the event log, the CDR and what the agent heard are
-checked."""
+talks, and hangs up; the event log, the CDR, what the agent heard and the
+call's recording are checked."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from tests.voice.peers import (
 )
 
 CALLER_HZ = 500.0
+AGENT_HZ = 300.0
 
 
 @pytest.mark.slow
@@ -33,11 +34,13 @@ CALLER_HZ = 500.0
 def test_menu_queue_announcement_agent_talk_hangup(tmp_path: Path) -> None:
     need_peers()
 
-    async def main() -> tuple[list[dict[str, Any]], list[Path]]:
+    async def main() -> tuple[list[dict[str, Any]], list[Path], list[dict[str, Any]], Path]:
         phones = {"ada": {"tenant": "t1", "agent": "ada", "password": "pw-ada"}}
         async with telephony(tmp_path, phones=phones,
-                             voice={"queue": {"announce_every_s": 3}}) as h:
-            agent_voice = write_tone(tmp_path / "agent.wav", 300, 2, law="wav", silence_s=90)
+                             voice={"queue": {"announce_every_s": 3},
+                                    "recording": {"calls": True}}) as h:
+            agent_voice = write_tone(tmp_path / "agent.wav", AGENT_HZ, 4, law="wav",
+                                     silence_s=90)
             phone = Baresip(tmp_path / "ada", "ada", "pw-ada", h.sip_port, agent_voice)
             phone.start()
             try:
@@ -64,9 +67,13 @@ def test_menu_queue_announcement_agent_talk_hangup(tmp_path: Path) -> None:
             finally:
                 phone.stop()
             events = h.events(iid)
-        return events, phone.heard()
+            await h.until(lambda: bool(h.recordings(iid)) and h.recordings(iid)[0]["status"]
+                          != "recording", 15, "the recording to be stored")
+            recordings = h.recordings(iid)
+            wav = h.service.recordings.absolute(recordings[0]["path"] or "-")
+        return events, phone.heard(), recordings, wav
 
-    events, heard = asyncio.run(main())
+    events, heard, recordings, wav = asyncio.run(main())
     kinds = [ev["kind"] for ev in events]
     expected = ["arrived", "ivr_input", "enqueued", "offered", "answered", "ended"]
     steps = [k for k in kinds if k in expected]
@@ -92,3 +99,13 @@ def test_menu_queue_announcement_agent_talk_hangup(tmp_path: Path) -> None:
     window = samples[rate: rate * 5]
     assert rms(window) > 1000, f"the agent heard near silence (RMS {rms(window):.0f})"
     assert tone_power(window, rate, CALLER_HZ) > 0.5, "the agent did not hear the caller"
+    # The call's recording: stereo, the customer left and the agent right,
+    # from the agent's answer to the end of the call.
+    assert len(recordings) == 1
+    rec = recordings[0]
+    assert (rec["kind"], rec["status"], rec["channels"]) == ("call", "complete", 2)
+    assert abs(rec["duration"] - talk_s) < 2.0, (rec["duration"], talk_s)
+    left, rate = read_wav(wav, 0)
+    right, _ = read_wav(wav, 1)
+    assert tone_power(left[rate: rate * 4], rate, CALLER_HZ) > 0.5, "no customer on the left"
+    assert tone_power(right[rate // 2: rate * 3], rate, AGENT_HZ) > 0.5, "no agent on the right"
