@@ -131,6 +131,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/i18n/{{lang}}"): PUBLIC,
     # pages (switchboard/web/pages.py PAGES): "/" is the login, then a redirect by role
     ("GET", "/"): PUBLIC,
+    ("GET", "/wallboard"): STAFF,
 }
 
 _hasher = PasswordHasher()

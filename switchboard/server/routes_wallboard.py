@@ -85,7 +85,7 @@ def build_wallboard_router(runtime: Runtime, clock: Callable[[], float],
         return write
 
     @router.get("/wallboard", tags=["wallboard"])
-    async def wallboard(p: Principal = who, tz: str = Query("UTC", max_length=64),
+    async def wallboard(p: Principal = who, tz: str | None = Query(None, max_length=64),
                         include: str = Query("queues,agents,trend", max_length=100),
                         queues: str | None = Query(None, max_length=70_000),
                         agents: str | None = Query(None, max_length=70_000),
@@ -95,8 +95,9 @@ def build_wallboard_router(runtime: Runtime, clock: Callable[[], float],
         (status, state, since when, current contact, queues served) and today's
         ``interval`` report rows (``sl_threshold`` for their service level).
         ``include`` picks parts; ``queues`` and ``agents`` (comma-separated
-        ids) limit the rows."""
-        zone = reports.zone(tz)
+        ids) limit the rows. Days are local to ``tz`` (default: the tenant's zone)."""
+        zone = reports.zone(tz if tz is not None else read(
+            lambda conn: store.tenant_zone(conn, p.tenant_id)))
         parts = parse_parts(include)
         queue_ids = parse_ids(queues, "queues")
         agent_ids = parse_ids(agents, "agents")

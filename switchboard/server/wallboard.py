@@ -226,9 +226,13 @@ class Wallboard:
         if "queues" in parts:
             wanted = [q for q in configs if queue_ids is None or q.id in queue_ids]
             levels = store.thresholds(conn, tenant_id)
+            today: dict[float, tuple[float, list[dict[str, Any]]]] = {}
+            for t in {q.sl_threshold_s for q in wanted}:  # one report per SL threshold
+                start, _, live = self.today.live(conn, tenant_id, tz, now, t)
+                today[t] = (start, list(live.rows("queue")))
             out["queues"] = [
-                self._queue(conn, engine, tenant_id, q, now, tz, levels.get(q.id, {}),
-                            [agents[a] for a in members[q.id] if a in agents])
+                _queue(engine, q, now, today[q.sl_threshold_s], levels.get(q.id, {}),
+                       [agents[a] for a in members[q.id] if a in agents])
                 for q in wanted]
         if "agents" in parts:
             rows = repo.list_agents(conn, tenant_id)
@@ -248,29 +252,30 @@ class Wallboard:
                             "rows": list(live.rows("interval"))}
         return out
 
-    def _queue(self, conn: Connection, engine: Engine, tenant_id: str, q: QueueConfig,
-               now: float, tz: Any, bounds: dict[str, dict[str, float]],
-               members: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        stats = engine.queue_stats(q.id)
-        longest = stats["longest_wait_s"]
-        if stats["waiting"]:  # the engine's clock stops between inputs; ours does not
-            longest += max(0.0, now - engine.now)
-        start, _, live = self.today.live(conn, tenant_id, tz, now, q.sl_threshold_s)
-        today = reports.today(list(live.rows("queue")), q.id, start, q.sl_threshold_s)
-        by_presence = dict.fromkeys(PRESENCES, 0)
-        for a in members:
-            by_presence[presence(a)] += 1
-        figures = {"service_level": today["service_level"], "asa_s": today["asa_s"],
-                   "abandon_rate": today["abandon_rate"], "longest_wait_s": longest,
-                   "waiting": stats["waiting"]}
-        return {
-            "id": q.id, "name": q.name, "sl_threshold_s": q.sl_threshold_s,
-            "waiting": stats["waiting"], "longest_wait_s": longest,
-            "oldest_enqueued_at": now - longest if stats["waiting"] else None,
-            "ewt_s": stats["ewt_s"], "agents": by_presence, "today": today,
-            "thresholds": bounds,
-            "levels": {f: level(f, v, bounds.get(f)) for f, v in figures.items()},
-        }
+
+def _queue(engine: Engine, q: QueueConfig, now: float,
+           today_rows: tuple[float, list[dict[str, Any]]], bounds: dict[str, dict[str, float]],
+           members: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    stats = engine.queue_stats(q.id)
+    longest = stats["longest_wait_s"]
+    if stats["waiting"]:  # the engine's clock stops between inputs; ours does not
+        longest += max(0.0, now - engine.now)
+    start, rows = today_rows
+    today = reports.today(rows, q.id, start, q.sl_threshold_s)
+    by_presence = dict.fromkeys(PRESENCES, 0)
+    for a in members:
+        by_presence[presence(a)] += 1
+    figures = {"service_level": today["service_level"], "asa_s": today["asa_s"],
+               "abandon_rate": today["abandon_rate"], "longest_wait_s": longest,
+               "waiting": stats["waiting"]}
+    return {
+        "id": q.id, "name": q.name, "sl_threshold_s": q.sl_threshold_s,
+        "waiting": stats["waiting"], "longest_wait_s": longest,
+        "oldest_enqueued_at": now - longest if stats["waiting"] else None,
+        "ewt_s": stats["ewt_s"], "agents": by_presence, "today": today,
+        "thresholds": bounds,
+        "levels": {f: level(f, v, bounds.get(f)) for f, v in figures.items()},
+    }
 
 
 def _agent(engine: Engine, a: Mapping[str, Any], since: float | None, queues: list[str],

@@ -61,3 +61,9 @@ def state_changes(conn: Connection, tenant_id: str) -> dict[str, float]:
         .group_by(e.agent_id))
     out.update({r[0]: float(r[1]) for r in changed if r[0] is not None})
     return out
+
+
+def tenant_zone(conn: Connection, tenant_id: str) -> str:
+    """The tenant's IANA time zone name (``UTC`` until an admin sets one)."""
+    zone = conn.execute(select(s.Tenant.timezone).where(s.Tenant.id == tenant_id)).scalar()
+    return str(zone or "UTC")

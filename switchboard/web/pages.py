@@ -26,7 +26,7 @@ from starlette.types import Scope
 
 from switchboard.server import auth
 from switchboard.web import i18n
-from switchboard.web.metrics import translated
+from switchboard.web.metrics import N_, translated
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -47,6 +47,8 @@ class Page:
 
 
 PAGES: tuple[Page, ...] = (
+    Page("/wallboard", "wallboard/wallboard.html", N_("Wallboard"), ("wallboard",),
+         "js/wallboard/main.js"),
 )
 # Where a user lands after logging in (the first page of its role that exists).
 HOME_BY_ROLE: dict[str, tuple[str, ...]] = {
