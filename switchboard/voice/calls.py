@@ -56,7 +56,7 @@ from switchboard.server.runtime import Runtime
 from switchboard.store import log, repo
 from switchboard.store import schema as s
 from switchboard.store.contacts import to_e164
-from switchboard.voice import announce, consult, voicemail
+from switchboard.voice import announce, consult, outbound, voicemail
 from switchboard.voice.config import Number, VoiceConfig
 from switchboard.voice.mediaplane import MediaPlane
 from switchboard.voice.signalling import (
@@ -135,6 +135,9 @@ class CallController:
         self.calls: dict[str, Call] = {}
         self._by_leg: dict[str, tuple[Call, str]] = {}  # leg -> (call, "caller" or agent id)
         self._by_media: dict[str, Call] = {}
+        #: calls Switchboard places (callbacks, click-to-dial), by interaction id
+        self.outbound: dict[str, outbound.Outbound] = {}
+        self._out_legs: dict[str, tuple[outbound.Outbound, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         #: calls that reached an agent, and calls refused or failed in setup
@@ -151,6 +154,8 @@ class CallController:
         for call in list(self.calls.values()):
             self._hangup_caller(call)
             self._finish(call)
+        for placed in list(self.outbound.values()):
+            outbound.routing_ended(self, placed)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -199,11 +204,28 @@ class CallController:
         ``caller``, ``consult``, ``@external``)."""
         self._by_leg[leg] = (call, role)
 
+    def track_outbound(self, leg: str, call: outbound.Outbound, role: str) -> None:
+        self._out_legs[leg] = (call, role)
+
     def untrack(self, leg: str) -> None:
         self._by_leg.pop(leg, None)
+        self._out_legs.pop(leg, None)
 
     def execute(self, call: Call, command: c.Command, **kw: Any) -> list[e.Event] | None:
         return self._execute(call, command, **kw)
+
+    def execute_for(self, tenant: str, command: c.Command) -> list[e.Event] | None:
+        """A routing command for a tenant; None (logged) when refused."""
+        try:
+            return self.runtime.execute(tenant, command)
+        except SwitchboardError as exc:
+            logger.info("%s refused: %s", type(command).__name__, exc)
+            return None
+
+    def click_to_dial(self, tenant: str, agent: str, number: str) -> str:
+        """Ring ``agent``'s phone, then ``number``; the new interaction's id
+        (see :func:`switchboard.voice.outbound.click_to_dial`)."""
+        return outbound.click_to_dial(self, tenant, agent, number)
 
     def _execute(self, call: Call, command: c.Command, **kw: Any) -> list[e.Event] | None:
         """Run a routing command for the call; None (logged) when refused."""
@@ -220,6 +242,10 @@ class CallController:
             self._spawn(self._incoming(event))
             return
         leg = getattr(event, "leg", None)
+        placed = self._out_legs.get(leg) if isinstance(leg, str) else None
+        if placed is not None:
+            outbound.on_sip(self, placed[0], placed[1], event)
+            return
         found = self._by_leg.get(leg) if isinstance(leg, str) else None
         if found is None:
             if isinstance(event, LegAnswered) and isinstance(leg, str):
@@ -496,6 +522,10 @@ class CallController:
         mine = [ev for ev in events if ev.interaction_id in self.calls]
         if mine and self._loop is not None:
             self._loop.call_soon(self._handle, mine)
+        placed = [ev for ev in events if ev.interaction_id in self.outbound
+                  or (isinstance(ev, e.Offered) and ev.callback)]
+        if placed and self._loop is not None:
+            self._loop.call_soon(self._handle_outbound, tenant, placed)
 
     def _handle(self, events: list[e.Event]) -> None:
         for ev in events:
@@ -508,6 +538,31 @@ class CallController:
                     handler(self, call, ev)
                 except Exception:
                     logger.exception("call %s: handling %s failed", call.id, ev.kind)
+
+    def _handle_outbound(self, tenant: str, events: list[e.Event]) -> None:
+        for ev in events:
+            iid = ev.interaction_id or ""
+            try:
+                call = self.outbound.get(iid)
+                if isinstance(ev, e.Offered):
+                    if call is not None:
+                        outbound.offered(self, call, ev.agent_id or "")
+                    elif ev.callback and self._is_voice(tenant, iid):
+                        outbound.callback_offered(self, tenant, ev)
+                elif call is None:
+                    continue
+                elif ev.kind in ("offer_timeout", "offer_withdrawn", "offer_rejected"):
+                    outbound.offer_ended(self, call, ev)
+                elif ev.kind in ("ended", "abandoned", "exited"):
+                    outbound.routing_ended(self, call, ev)
+            except Exception:
+                logger.exception("outbound %s: handling %s failed", iid, ev.kind)
+
+    def _is_voice(self, tenant: str, iid: str) -> bool:
+        try:
+            return bool(self.runtime.engine(tenant).interaction(iid)["channel"] == "voice")
+        except SwitchboardError:
+            return False
 
     def _on_enqueued(self, call: Call, ev: e.Event) -> None:
         assert isinstance(ev, e.Enqueued)

@@ -103,12 +103,13 @@ async def telephony(tmp: Path, *, agents: tuple[str, ...] = ("ada",),
     extra = dict(voice or {})
     recording = {"spool": str(tmp / "spool"), "media": str(tmp / "media"),
                  **extra.pop("recording", {})}
+    trunks = extra.pop("trunks", {"local": {"addresses": ["127.0.0.1"]}})
     cfg = voice_config({
         "sip": {"address": "127.0.0.1", "port": 0, "realm": "switchboard"},
         "recording": recording,
         "rtpengine": {"start": True, "interface": "127.0.0.1"},
         "prompts": str(tmp / "prompts"),
-        "trunks": {"local": {"addresses": ["127.0.0.1"]}},
+        "trunks": trunks,
         "numbers": {"100": {"tenant": TENANT, "flow": str(FLOWS / flow)}},
         "phones": phones or {},
         **extra,

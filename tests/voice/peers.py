@@ -235,7 +235,11 @@ def caller_scenario(path: Path, *, keys: str, voice: Path, first_key_ms: int = 4
     """Write a sipp caller scenario: after the answer, pause ``first_key_ms``
     (at least ~400 ms: a pcap started too early is cut off), key ``keys`` as
     RFC 2833 events, then send ``voice`` (raw A-law, looping) for ``talk_ms``
-    and hang up (``they_hang_up``: then wait for Switchboard's BYE instead)."""
+    and hang up (``they_hang_up``: then wait for Switchboard's BYE instead).
+    Each of sipp's DTMF pcaps has fixed RTP timestamps, so rtpengine hears the
+    same key twice as one event: a key may appear once in ``keys``."""
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"keys {keys!r} repeat a key: sipp's pcaps would make it one event")
     parts = []
     for i, key in enumerate(keys):
         pcap = PCAPS / f"dtmf_2833_{_DTMF_NAMES.get(key, key)}.pcap"

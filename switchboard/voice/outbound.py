@@ -1,0 +1,289 @@
+"""Calls Switchboard places: callbacks and click-to-dial ring the agent, then the customer.
+
+Both start in routing. A callback (virtual hold, or scheduled) is offered to an
+agent with ``callback: true``; a click-to-dial is an outbound contact that
+:func:`click_to_dial` puts in the agent's own dial queue (``dial-<agent>``,
+the agent its only member), so routing offers it to that agent alone. Then:
+
+1. the agent's phone rings; its SDP offer comes from a new rtpengine call
+   whose other side (the customer's) is not known yet;
+2. the agent answers: ``Accept``; the agent hears a short "connecting" prompt
+   while the customer is dialled through the trunk's outbound address with
+   rtpengine's customer-side SDP;
+3. the customer answers: rtpengine learns the customer's SDP (a re-offer from
+   the customer's side), and the two talk;
+4. a customer who does not answer (busy, no answer, failure) ends the contact
+   (``Hangup`` by system, the agent wraps up) and the agent's leg is released;
+   either side hanging up ends the other and the contact, like an inbound call.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from switchboard.domain import commands as c
+from switchboard.domain import events as e
+from switchboard.domain.enums import AgentStatus, Channel, Direction
+from switchboard.domain.errors import AgentUnavailable, ConfigError
+from switchboard.domain.model import Customer, QueueConfig
+from switchboard.media.errors import MediaError
+from switchboard.store import log, repo
+from switchboard.voice.config import Trunk
+from switchboard.voice.signalling import LegAnswered, LegEnded, LegFailed
+
+if TYPE_CHECKING:
+    from switchboard.voice.calls import CallController
+
+logger = logging.getLogger("switchboard.voice.outbound")
+
+#: What rtpengine is first offered for the customer's side (replaced by the
+#: customer's real SDP when it answers): PCMA, PCMU and RFC 4733 events.
+PLACEHOLDER_SDP = ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                   "m=audio 9 RTP/AVP 8 0 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+                   "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n")
+CONNECTING = {"en": "Connecting you to the customer.", "it": "Ti colleghiamo al cliente.",
+              "fr": "Nous vous mettons en relation avec le client.", "zh": "正在为您接通客户。"}
+DIAL_TIMEOUT_S = 45.0
+
+
+@dataclass(eq=False)
+class Outbound:
+    """One call Switchboard places for an interaction."""
+
+    id: str
+    tenant: str
+    number: str
+    agent: str
+    media_id: str
+    customer_tag: str
+    agent_tag: str
+    phase: str = "agent"  # agent (ringing), dialing, connected, ended
+    agent_leg: str | None = None
+    customer_leg: str | None = None
+    agent_sdp: str = ""
+    language: str = "en"
+
+
+def trunk_out(ctl: CallController) -> Trunk | None:
+    return next((t for t in ctl.config.trunks if t.outbound is not None), None)
+
+
+def dial_queue(agent: str) -> str:
+    return f"dial-{agent}"
+
+
+def click_to_dial(ctl: CallController, tenant: str, agent: str, number: str) -> str:
+    """Place a call for ``agent`` to ``number`` (E.164): ring the agent, then
+    the customer. Returns the new interaction's id. Raises
+    :class:`AgentUnavailable` unless the agent is ready and free,
+    :class:`ConfigError` without an outbound trunk or a phone for the agent."""
+    if trunk_out(ctl) is None:
+        raise ConfigError("no trunk has an outbound address: add trunks.NAME.outbound",
+                          field="trunks")
+    if not ctl.config.phones_of(tenant, agent):
+        raise ConfigError(f"agent {agent!r} has no phone in the telephony configuration",
+                          field="agent")
+    engine = ctl.runtime.engine(tenant)
+    view = engine.agent(agent)  # NotFound for an unknown agent
+    if view["status"] != AgentStatus.READY.value or view["state"] != "idle":
+        raise AgentUnavailable(f"agent {agent} is {view['status']} and {view['state']}: "
+                               "click-to-dial needs a ready, free agent", field="agent")
+    queue_id = dial_queue(agent)
+    if queue_id not in engine.queue_ids():
+        q = QueueConfig(id=queue_id, name=f"Click-to-dial {agent}", members=(agent,),
+                        ring_timeout_s=30.0)
+        now = ctl.clock()
+        ctl.runtime.execute(tenant, c.UpsertQueue(queue=q),
+                            write=lambda conn: repo.insert_queue(conn, tenant, q, now))
+    iid = repo.new_id()
+    now = ctl.clock()
+    call = _new(ctl, iid, tenant, number, agent)
+
+    def write(conn: Connection) -> None:
+        contact = repo.find_or_create_contact(conn, tenant, now=now, phone=number)
+        log.insert_interaction(conn, tenant, interaction_id=iid, channel=Channel.VOICE.value,
+                               contact_id=contact, queue_id=queue_id, priority=0,
+                               attributes={"dialed": number, "by_agent": agent}, now=now)
+
+    try:
+        ctl.runtime.execute(tenant, c.Arrive(
+            interaction_id=iid, channel=Channel.VOICE, direction=Direction.OUTBOUND,
+            customer=Customer(phone=number), queue_id=queue_id,
+            attributes={"dialed": number, "by_agent": agent}), write=write)
+    except BaseException:
+        ctl.outbound.pop(iid, None)
+        raise
+    logger.info("click-to-dial %s: agent %s to %s", call.id, agent, number)
+    return iid
+
+
+def _new(ctl: CallController, iid: str, tenant: str, number: str, agent: str) -> Outbound:
+    call = Outbound(id=iid, tenant=tenant, number=number, agent=agent,
+                    media_id=f"ob-{iid}", customer_tag="cu-" + secrets.token_hex(6),
+                    agent_tag="ag-" + secrets.token_hex(6))
+    ctl.outbound[iid] = call
+    return call
+
+
+def callback_offered(ctl: CallController, tenant: str, ev: e.Offered) -> None:
+    """A callback's turn came: ring its agent (then dial its number)."""
+    assert ev.interaction_id is not None and ev.agent_id is not None
+    call = ctl.outbound.get(ev.interaction_id)
+    if call is None:
+        number = _callback_number(ctl, tenant, ev.interaction_id)
+        if number is None or trunk_out(ctl) is None:
+            logger.info("callback %s: no number or no outbound trunk; it rings until the "
+                        "agent takes it elsewhere", ev.interaction_id)
+            return
+        call = _new(ctl, ev.interaction_id, tenant, number, ev.agent_id)
+    offered(ctl, call, ev.agent_id)
+
+
+def _callback_number(ctl: CallController, tenant: str, iid: str) -> str | None:
+    with ctl.runtime.db.connect() as conn:
+        events = log.events(conn, tenant, interaction_id=iid)
+    phone = None
+    for ev in events:
+        if ev["kind"] in ("callback_requested", "callback_scheduled") and ev.get("phone"):
+            phone = ev["phone"]
+        elif ev["kind"] == "arrived" and not phone:
+            phone = (ev.get("customer") or {}).get("phone")
+    return phone if isinstance(phone, str) else None
+
+
+def offered(ctl: CallController, call: Outbound, agent: str) -> None:
+    if call.phase != "agent" or call.agent_leg is not None:
+        return
+    call.agent = agent
+    phones = ctl.config.phones_of(call.tenant, agent)
+    if not phones:
+        logger.info("outbound %s: agent %s has no phone", call.id, agent)
+        return
+    call.agent_leg = "oa-" + secrets.token_hex(8)
+    ctl.track_outbound(call.agent_leg, call, "agent")
+    ctl.spawn(_ring_agent(ctl, call, call.agent_leg, phones[0]))
+
+
+async def _ring_agent(ctl: CallController, call: Outbound, leg: str, phone: Any) -> None:
+    try:
+        sdp = await ctl.media.offer(call.media_id, call.customer_tag, PLACEHOLDER_SDP)
+    except MediaError as exc:
+        logger.error("outbound %s: rtpengine failed: %s", call.id, exc)
+        return
+    if call.agent_leg != leg or call.phase != "agent":
+        return
+    ctl.sip.invite_phone(leg, phone, caller=call.number, caller_name="Outbound", sdp=sdp)
+
+
+def offer_ended(ctl: CallController, call: Outbound, ev: e.Event) -> None:
+    """RNA, withdrawn or declined before the agent answered: stop ringing."""
+    if call.phase == "agent" and call.agent_leg is not None and ev.agent_id == call.agent:
+        ctl.untrack(call.agent_leg)
+        ctl.sip.hangup(call.agent_leg)
+        call.agent_leg = None
+
+
+def on_sip(ctl: CallController, call: Outbound, role: str, event: object) -> None:
+    if role == "agent":
+        if isinstance(event, LegAnswered):
+            ctl.spawn(_agent_answered(ctl, call, event))
+        elif isinstance(event, LegFailed):
+            ctl.untrack(event.leg)
+            if call.agent_leg == event.leg:
+                call.agent_leg = None
+                if event.code in (486, 600, 603):
+                    ctl.execute_for(call.tenant, c.Reject(interaction_id=call.id,
+                                                          agent_id=call.agent))
+        elif isinstance(event, LegEnded) and event.leg == call.agent_leg:
+            _ended(ctl, call, by="agent")
+    elif role == "customer":
+        if isinstance(event, LegAnswered):
+            ctl.spawn(_customer_answered(ctl, call, event))
+        elif isinstance(event, LegFailed):
+            logger.info("outbound %s: the customer did not answer (%d %s)", call.id,
+                        event.code, event.reason)
+            call.customer_leg = None
+            _ended(ctl, call, by="system")
+        elif isinstance(event, LegEnded) and event.leg == call.customer_leg:
+            _ended(ctl, call, by="customer")
+
+
+async def _agent_answered(ctl: CallController, call: Outbound, ev: LegAnswered) -> None:
+    if call.agent_leg != ev.leg or call.phase != "agent":
+        ctl.untrack(ev.leg)
+        ctl.sip.hangup(ev.leg)
+        return
+    if ctl.execute_for(call.tenant, c.Accept(interaction_id=call.id,
+                                             agent_id=call.agent)) is None:
+        ctl.untrack(ev.leg)
+        ctl.sip.hangup(ev.leg)
+        call.agent_leg = None
+        return
+    call.phase = "dialing"
+    call.agent_sdp = ev.sdp or ""
+    trunk = trunk_out(ctl)
+    try:
+        customer_sdp = await ctl.media.answer(call.media_id, call.customer_tag, call.agent_tag,
+                                              call.agent_sdp)
+        prompt = await ctl.media.speak(CONNECTING.get(call.language, CONNECTING["en"]),
+                                       call.language)
+        if call.phase == "dialing":
+            await ctl.media.play(call.media_id, call.agent_tag, prompt)
+    except MediaError as exc:
+        logger.error("outbound %s: rtpengine failed: %s", call.id, exc)
+        _ended(ctl, call, by="system")
+        return
+    if call.phase != "dialing" or trunk is None or trunk.outbound is None:
+        if trunk is None:
+            _ended(ctl, call, by="system")
+        return
+    call.customer_leg = "oc-" + secrets.token_hex(8)
+    ctl.track_outbound(call.customer_leg, call, "customer")
+    ctl.sip.invite(call.customer_leg, trunk.outbound, call.number,
+                   caller=trunk.caller_id or "switchboard", caller_name=None,
+                   sdp=customer_sdp, timeout_s=DIAL_TIMEOUT_S)
+
+
+async def _customer_answered(ctl: CallController, call: Outbound, ev: LegAnswered) -> None:
+    if call.customer_leg != ev.leg or call.phase != "dialing":
+        ctl.untrack(ev.leg)
+        ctl.sip.hangup(ev.leg)
+        return
+    call.phase = "connected"
+    ctl.stats["outbound_connected"] = ctl.stats.get("outbound_connected", 0) + 1
+    try:  # the customer's real side: a re-offer from it, and the agent's answer again
+        await ctl.media.offer(call.media_id, call.customer_tag, ev.sdp or PLACEHOLDER_SDP)
+        await ctl.media.answer(call.media_id, call.customer_tag, call.agent_tag, call.agent_sdp)
+    except MediaError as exc:
+        logger.error("outbound %s: bridging the customer failed: %s", call.id, exc)
+    ctl.media.stop(call.media_id, call.agent_tag)
+
+
+def routing_ended(ctl: CallController, call: Outbound, ev: e.Event | None = None) -> None:
+    """``ended`` (the desktop, a supervisor) or ``abandoned``: release the legs."""
+    if call.phase != "ended":
+        _release(ctl, call)
+
+
+def _ended(ctl: CallController, call: Outbound, *, by: str) -> None:
+    if call.phase == "ended":
+        return
+    if call.phase in ("dialing", "connected"):
+        ctl.execute_for(call.tenant, c.Hangup(interaction_id=call.id, by=by))
+    _release(ctl, call)
+
+
+def _release(ctl: CallController, call: Outbound) -> None:
+    call.phase = "ended"
+    for leg in (call.agent_leg, call.customer_leg):
+        if leg is not None:
+            ctl.untrack(leg)
+            ctl.sip.hangup(leg)
+    call.agent_leg = call.customer_leg = None
+    ctl.outbound.pop(call.id, None)
+    ctl.media.delete(call.media_id)

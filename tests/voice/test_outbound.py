@@ -1,0 +1,114 @@
+"""Calls Switchboard places, with real peers: a callback (the caller keys 1
+in the queue, hangs up, and is called back when an agent is free) and
+click-to-dial; each rings the agent's phone first, then the customer through
+the trunk's outbound address (a sipp UAS playing the customer)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from switchboard.domain.errors import AgentUnavailable
+from tests.voice.harness import TENANT, Harness, telephony
+from tests.voice.peers import (
+    Sipp,
+    SippPhone,
+    caller_scenario,
+    need_peers,
+    phone_scenario,
+    write_tone,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.voice]
+
+
+def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
+        callback_key: str = "1") -> None:
+    need_peers()
+    tone = write_tone(tmp / "tone.al", 400, 2)
+    agent = SippPhone(tmp / "ada", phone_scenario(tmp / "ada.xml", "hangup", voice=tone,
+                                                  hangup_after_ms=3000))
+    customer = SippPhone(tmp / "customer", phone_scenario(tmp / "customer.xml", "answer",
+                                                          voice=tone))
+
+    async def main() -> None:
+        agent.start()
+        customer.start()
+        try:
+            voice = {"trunks": {"local": {"addresses": ["127.0.0.1"],
+                                          "outbound": customer.address}},
+                     "queue": {"announce_every_s": 30, "callback_key": callback_key}}
+            phones = {"ada": {"tenant": TENANT, "agent": "ada", "address": agent.address}}
+            async with telephony(tmp, phones=phones, queue=queue, voice=voice) as h:
+                await body(h, agent, customer)
+        finally:
+            agent.kill()
+            customer.kill()
+
+    asyncio.run(main())
+
+
+async def both_done(*phones: SippPhone) -> None:
+    for phone in phones:
+        rc = await asyncio.to_thread(phone.wait, 20)
+        assert rc == 0, phone.errors()
+
+
+def test_a_queued_caller_takes_the_callback_and_is_called_back(tmp_path: Path) -> None:
+    async def body(h: Harness, agent: SippPhone, customer: SippPhone) -> None:
+        voice = write_tone(tmp_path / "caller.al", 500, 2)
+        # 1 in the menu, then 2 when the announcement offers the callback (sipp's
+        # pcap of a key has fixed RTP timestamps: the same key twice is one event)
+        scenario = caller_scenario(tmp_path / "caller.xml", keys="12", voice=voice,
+                                   between_keys_ms=2500, talk_ms=0, they_hang_up=True)
+        caller = Sipp(tmp_path / "caller", scenario, h.sip_port, "100")
+        caller.start()
+        try:
+            enq = await h.wait_event("enqueued", 20)
+            assert enq["callback_offered"] is True
+            iid = enq["interaction_id"]
+            requested = await h.wait_event("callback_requested", 15)
+            assert requested["interaction_id"] == iid
+            assert requested["phone"] == "+393331234567"
+            rc = await asyncio.to_thread(caller.wait, 20)  # told goodbye, then our BYE
+            assert rc == 0, caller.errors()
+            h.ready("ada")
+            offered = await h.wait_event("offered", 10, lambda ev: ev["interaction_id"] == iid)
+            assert offered["callback"] is True
+            await h.wait_event("answered", 10, lambda ev: ev["interaction_id"] == iid)
+            ended = await h.wait_event("ended", 20, lambda ev: ev["interaction_id"] == iid)
+            assert ended["by"] == "agent"
+            await both_done(agent, customer)
+            assert h.stats.get("outbound_connected") == 1
+            invite = next((customer.dir).glob("*messages.log")).read_text()
+            assert "INVITE sip:+393331234567@" in invite
+        finally:
+            caller.kill()
+
+    run(tmp_path, body, queue={"callback_ewt_s": 0.0}, callback_key="2")
+
+
+def test_click_to_dial_rings_the_agent_then_the_customer(tmp_path: Path) -> None:
+    async def body(h: Harness, agent: SippPhone, customer: SippPhone) -> None:
+        calls = h.service.calls
+        assert calls is not None
+        with pytest.raises(AgentUnavailable):  # ada is offline
+            calls.click_to_dial(TENANT, "ada", "+390612345678")
+        h.ready("ada")
+        iid = calls.click_to_dial(TENANT, "ada", "+390612345678")
+        arrived = await h.wait_event("arrived", 5, lambda ev: ev["interaction_id"] == iid)
+        assert arrived["direction"] == "outbound"
+        enq = await h.wait_event("enqueued", 5, lambda ev: ev["interaction_id"] == iid)
+        assert enq["queue_id"] == "dial-ada"
+        await h.wait_event("answered", 10, lambda ev: ev["interaction_id"] == iid)
+        ended = await h.wait_event("ended", 20, lambda ev: ev["interaction_id"] == iid)
+        assert ended["by"] == "agent"
+        await both_done(agent, customer)
+        assert h.stats.get("outbound_connected") == 1
+        invite = next((customer.dir).glob("*messages.log")).read_text()
+        assert "INVITE sip:+390612345678@" in invite
+
+    run(tmp_path, body)
