@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from switchboard.domain import commands as c
 from switchboard.domain.events import Event
 from switchboard.metrics.builder import cdr_rows_from_events
-from tests.voice.harness import telephony
+from tests.voice.harness import TENANT, telephony
 from tests.voice.peers import (
     Baresip,
     Sipp,
@@ -109,3 +110,55 @@ def test_menu_queue_announcement_agent_talk_hangup(tmp_path: Path) -> None:
     right, _ = read_wav(wav, 1)
     assert tone_power(left[rate: rate * 4], rate, CALLER_HZ) > 0.5, "no customer on the left"
     assert tone_power(right[rate // 2: rate * 3], rate, AGENT_HZ) > 0.5, "no agent on the right"
+
+
+@pytest.mark.slow
+@pytest.mark.voice
+def test_hold_cuts_the_caller_off_the_agent_and_resume_brings_it_back(tmp_path: Path) -> None:
+    """While held, nothing of the caller reaches the agent's phone (which
+    records only what it receives, so the held span is missing from its
+    recording); after resume the caller's voice is back."""
+    need_peers()
+    hold_s = 4.0
+
+    async def main() -> tuple[float, list[Path]]:
+        phones = {"ada": {"tenant": "t1", "agent": "ada", "password": "pw-ada"}}
+        async with telephony(tmp_path, phones=phones) as h:
+            agent_voice = write_tone(tmp_path / "agent.wav", AGENT_HZ, 1, law="wav",
+                                     silence_s=90)
+            phone = Baresip(tmp_path / "ada", "ada", "pw-ada", h.sip_port, agent_voice)
+            phone.start()
+            try:
+                await h.until(lambda: h.registered("ada"), 15, "baresip to register")
+                h.ready("ada")
+                voice = write_tone(tmp_path / "caller.al", CALLER_HZ, 2)
+                scenario = caller_scenario(tmp_path / "caller.xml", keys="1", voice=voice,
+                                           talk_ms=12_000)
+                caller = Sipp(tmp_path / "sipp", scenario, h.sip_port, "100")
+                caller.start()
+                try:
+                    answered = await h.wait_event("answered", 20)
+                    iid = answered["interaction_id"]
+                    await asyncio.sleep(3.0)
+                    h.runtime.execute(TENANT, c.Hold(interaction_id=iid))
+                    await h.wait_event("held", 5)
+                    await asyncio.sleep(hold_s)
+                    h.runtime.execute(TENANT, c.Resume(interaction_id=iid))
+                    resumed = await h.wait_event("resumed", 5)
+                    assert resumed["hold_s"] >= hold_s
+                    rc = await asyncio.to_thread(caller.wait, 40)
+                    assert rc == 0, caller.errors()
+                    ended = await h.wait_event("ended", 15)
+                finally:
+                    caller.kill()
+            finally:
+                phone.stop()
+        return ended["at"] - answered["at"], phone.heard()
+
+    talk_s, heard = asyncio.run(main())
+    assert heard, "baresip recorded nothing"
+    samples, rate = read_wav(heard[-1])
+    recorded_s = len(samples) / rate
+    assert abs(recorded_s - (talk_s - hold_s)) < 1.5, (recorded_s, talk_s)
+    last = samples[-rate * 2: -rate // 2]
+    assert tone_power(last, rate, CALLER_HZ) > 0.5, "the caller is not back after resume"
