@@ -342,8 +342,19 @@ class CallController:
             return
         self.stats["arrived"] += 1
         call.phase = IVR
-        call.session = IvrSession(number.flow, info, now)
+        call.session = IvrSession(number.flow, info, now,
+                                  calendars=self._calendars(tenant, number))
         self._perform(call, call.session.start(now))
+
+    def _calendars(self, tenant: str, number: Number) -> dict[str, Any]:
+        """The tenant's business-hours calendars, when the flow names any
+        (read at the call's start, so a call keeps the hours it started with)."""
+        if not any(getattr(step, "calendar", None) for step in number.flow.steps.values()):
+            return {}
+        from switchboard.store.config import calendars
+
+        with self.runtime.db.connect() as conn:
+            return calendars(conn, tenant)
 
     def _contact(self, tenant: str, phone: str) -> dict[str, Any] | None:
         with self.runtime.db.connect() as conn:
