@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -39,6 +40,7 @@ from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.errors import NotFound, SwitchboardError
 from switchboard.domain.model import RoutingConfig
+from switchboard.server import snapshot
 from switchboard.store import log, repo
 from switchboard.store.codec import command_from_json, command_to_json
 
@@ -47,6 +49,13 @@ logger = logging.getLogger("switchboard.runtime")
 CLOSING = {"ended": "ended", "wrapup_ended": "ended", "abandoned": "abandoned",
            "exited": "abandoned"}
 SUBSCRIBER_BUFFER = 10_000
+
+
+class LogPruned(SwitchboardError):
+    """The tenant's log was pruned and no snapshot of this code covers the gap."""
+
+    code = "log_pruned"
+    http_status = 500
 
 
 class ReplayMismatch(SwitchboardError):
@@ -58,20 +67,42 @@ class ReplayMismatch(SwitchboardError):
 
 @dataclass(slots=True)
 class ReplayReport:
-    """What :func:`rebuild` replayed: inputs, events and the first mismatch found."""
+    """What :func:`rebuild` replayed: inputs, events and the first mismatch found;
+    the snapshot it started from (``snapshot_seq``, ``None``: the whole log) and
+    the last entry it reached (``last_seq``)."""
 
     entries: int = 0
     events: int = 0
     mismatches: list[str] = field(default_factory=list)
+    snapshot_seq: int | None = None
+    last_seq: int = 0
 
 
-def rebuild(conn: Connection, tenant_id: str, seed: int) -> tuple[Engine, ReplayReport]:
-    """A fresh engine driven through the tenant's logged inputs, and a report
-    comparing what it emitted with the logged events (count and kinds)."""
-    engine = Engine(RoutingConfig(seed=seed))
-    logged = log.event_kinds_by_entry(conn, tenant_id)
+def rebuild(conn: Connection, tenant_id: str, seed: int, *,
+            use_snapshot: bool = True) -> tuple[Engine, ReplayReport]:
+    """The tenant's engine: its newest snapshot of this code's version (see
+    :mod:`switchboard.server.snapshot`; a fresh engine when there is none or
+    ``use_snapshot`` is false) driven through the logged inputs after it, and a
+    report comparing what it emitted with the logged events (count and kinds)."""
     report = ReplayReport()
-    for entry in log.load_entries(conn, tenant_id):
+    engine: Engine | None = None
+    snap = log.latest_snapshot(conn, tenant_id, snapshot.code_version()) \
+        if use_snapshot else None
+    if snap is not None:
+        try:
+            engine = snapshot.load(snap.data, seed)
+            report.snapshot_seq = report.last_seq = snap.seq
+        except snapshot.SnapshotError as exc:
+            logger.warning("tenant %s: %s; replaying the whole log", tenant_id, exc)
+    pruned = log.horizon(conn, tenant_id)
+    if pruned and (report.snapshot_seq or 0) < pruned:
+        raise LogPruned(f"tenant {tenant_id}'s log was pruned through entry {pruned} and no "
+                        "snapshot of this version of the routing code covers it")
+    if engine is None:
+        engine = Engine(RoutingConfig(seed=seed))
+    after = report.snapshot_seq or 0
+    logged = log.event_kinds_by_entry(conn, tenant_id, after)
+    for entry in log.load_entries(conn, tenant_id, after):
         produced = apply_entry(engine, entry)
         kinds = [ev.kind for ev in produced]
         want = logged.get(entry.seq, [])
@@ -81,6 +112,7 @@ def rebuild(conn: Connection, tenant_id: str, seed: int) -> tuple[Engine, Replay
                 f"{entry.at}): replay gave {kinds}, the log has {want}")
         report.entries += 1
         report.events += len(produced)
+        report.last_seq = entry.seq
     return engine, report
 
 
@@ -126,15 +158,34 @@ class AgentFilter:
         return iid is not None and iid in self.mine
 
 
+class Payload(dict[str, Any]):
+    """An event's dict as subscribers receive it, with its JSON text made once
+    for every feed it goes to (``text``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Fact(dict[str, Any]):
+    """A committed fact that is not an engine event (a chat message), published
+    to the feeds like an event's dict."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+
 class Subscription:
-    """A subscriber's buffer of event dicts. An agent's subscription (``agent``
+    """A subscriber's buffer of event dicts (:class:`Payload`). An agent's subscription (``agent``
     set) receives only what :class:`AgentFilter` allows. ``wake`` is set when
     something arrives; ``closed`` when it fell too far behind."""
 
     def __init__(self, tenant_id: str, agent: AgentFilter | None = None) -> None:
         self.tenant_id = tenant_id
         self.agent = agent
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self.queue: asyncio.Queue[Payload] = asyncio.Queue(SUBSCRIBER_BUFFER)
         self.wake = asyncio.Event()
         self.closed = False
 
@@ -147,6 +198,8 @@ class _Tenant:
 
     id: str
     engine: Engine
+    seq: int = 0  # the last log entry committed (the engine's state is the log's up to it)
+    unsaved: int = 0  # entries committed since the last snapshot
     watchers: set[Subscription] = field(default_factory=set)
     by_agent: dict[str, set[Subscription]] = field(default_factory=dict)
     by_interaction: dict[str, set[Subscription]] = field(default_factory=dict)
@@ -175,9 +228,13 @@ Write = Callable[[Connection], None]
 class Runtime:
     """Owns every tenant's engine; see the module docstring."""
 
-    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], float] = time.time,
+                 snapshot_every: int | None = snapshot.SNAPSHOT_EVERY) -> None:
         self.db = db
         self.clock = clock
+        #: log entries between snapshots of a tenant's engine (also written at
+        #: :meth:`stop`); ``None``: none are written (every start replays the log)
+        self.snapshot_every = snapshot_every
         self._tenants: dict[str, _Tenant] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.replayed: dict[str, ReplayReport] = {}
@@ -195,6 +252,21 @@ class Runtime:
                 self._tenants[tenant_id] = self._load(conn, tenant_id, seed)
         for t in self._tenants.values():
             self._arm(t)
+        self._forget_deleted_queues()
+
+    def _forget_deleted_queues(self) -> None:
+        """Remove from routing the queues whose row is gone but whose engine copy
+        a replay brings back: before ``RemoveQueue`` existed, deleting a queue
+        deleted only its row. Logged like any command, so this happens once."""
+        with self.db.connect() as conn:
+            stored = {tid: repo.queue_ids(conn, tid) for tid in self._tenants}
+        for tid, t in self._tenants.items():
+            for qid in sorted(set(t.engine.queue_ids()) - stored[tid]):
+                try:
+                    self.execute(tid, c.RemoveQueue(queue_id=qid))
+                except SwitchboardError as exc:
+                    logger.warning("tenant %s: deleted queue %s stays in routing: %s",
+                                   tid, qid, exc)
 
     def _load(self, conn: Connection, tenant_id: str, seed: int) -> _Tenant:
         engine, report = rebuild(conn, tenant_id, seed)
@@ -206,13 +278,32 @@ class Runtime:
                 f"replaying tenant {tenant_id}'s log gave other events than were "
                 f"logged ({len(report.mismatches)} inputs differ); first: "
                 f"{report.mismatches[0]}")
-        return _Tenant(tenant_id, engine)
+        return _Tenant(tenant_id, engine, seq=report.last_seq, unsaved=report.entries)
 
     def stop(self) -> None:
+        """Cancel the timers and snapshot every engine that changed since its
+        last snapshot (the next start then replays nothing)."""
         for t in self._tenants.values():
             if t.timer is not None:
                 t.timer.cancel()
                 t.timer = None
+            if t.unsaved and self.snapshot_every is not None:
+                self.save_snapshot(t.id)
+
+    def save_snapshot(self, tenant_id: str) -> bool:
+        """Write a snapshot of the tenant's engine as of its last committed entry;
+        ``False`` (and logged) when that failed: a snapshot only saves time."""
+        t = self._tenant(tenant_id)
+        t.unsaved = 0  # a failure waits for the next round too, not every commit
+        try:
+            data = snapshot.dump(t.engine)
+            with self.db.begin() as conn:
+                log.save_snapshot(conn, t.id, seq=t.seq, at=t.engine.now,
+                                  version=snapshot.code_version(), data=data, now=self.clock())
+        except Exception:
+            logger.exception("tenant %s: could not write an engine snapshot", t.id)
+            return False
+        return True
 
     def ensure_tenant(self, tenant_id: str) -> None:
         """Load a tenant created after :meth:`start` (by ``switchboard admin``)."""
@@ -308,6 +399,13 @@ class Runtime:
         if t is not None:
             t.drop(sub)
 
+    def publish(self, tenant_id: str, data: dict[str, Any]) -> None:
+        """Tell the feeds about a committed fact that is not an engine event (a
+        chat message): every watcher, and the agents following its interaction
+        (``interaction_id``), as for an event. Call it after the commit."""
+        facts: list[Any] = [_Fact(data)]
+        self._publish(self._tenant(tenant_id), facts)
+
     # ------------------------------------------------------------------ internals
     def _check_thread(self) -> None:
         try:
@@ -326,19 +424,24 @@ class Runtime:
     def _commit(self, t: _Tenant,
                 entries: list[tuple[str, float, str | None, dict[str, Any], list[e.Event]]],
                 write: Write | None) -> None:
+        dicts = [[ev.to_dict() for ev in entry[4]] for entry in entries]
         try:
             with self.db.begin() as conn:
                 if write is not None:
                     write(conn)
-                for kind, at, name, payload, events in entries:
-                    log.append(conn, t.id, at=at, entry=kind, name=name, payload=payload,
-                               events=events)
+                for (kind, at, name, payload, events), made in zip(entries, dicts,
+                                                                   strict=True):
+                    seq = log.append(conn, t.id, at=at, entry=kind, name=name,
+                                     payload=payload, events=events, dicts=made)
                 log.project(conn, t.id, self._snapshots(t, entries))
         except Exception:
             self._recover(t)
             raise
+        if entries:
+            t.seq = seq
+            t.unsaved += len(entries)
         committed = [ev for entry in entries for ev in entry[4]]
-        self._publish(t, committed)
+        self._publish(t, [d for made in dicts for d in made])
         for listener in self.listeners:
             if committed:
                 try:
@@ -346,6 +449,8 @@ class Runtime:
                 except Exception:  # committed already: a listener never fails the request
                     logger.exception("tenant %s: event listener failed", t.id)
         self._arm(t)
+        if self.snapshot_every is not None and t.unsaved >= self.snapshot_every:
+            self.save_snapshot(t.id)
 
     def _snapshots(self, t: _Tenant, entries: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
         last: dict[str, e.Event] = {}
@@ -369,28 +474,36 @@ class Runtime:
         logger.error("tenant %s: engine and log may disagree; rebuilding from the log", t.id)
         with self.db.connect() as conn:
             seed = repo.tenant_seeds(conn).get(t.id, 0)
-            t.engine, _ = rebuild(conn, t.id, seed)
+            t.engine, report = rebuild(conn, t.id, seed)
+        t.seq, t.unsaved = report.last_seq, report.entries
         self._arm(t)
 
-    def _publish(self, t: _Tenant, events: list[e.Event]) -> None:
+    def _publish(self, t: _Tenant, events: list[dict[str, Any]]) -> None:
+        """Hand each event's dict to the feeds it is for: every watcher, and the
+        agents it names or whose contact it is about. Its JSON is made once
+        (:class:`Payload`), and only for an event someone receives."""
         if not events or not (t.watchers or t.by_agent):
             return
-        for ev in events:
-            p = ev.to_dict()
-            for sub in list(t.watchers):
-                self._deliver(t, sub, p)
+        for data in events:
+            p: Payload | None = None
+            if t.watchers:
+                p = Payload(data)
+                for sub in list(t.watchers):
+                    self._deliver(t, sub, p)
             if not t.by_agent:
                 continue
-            iid = p.get("interaction_id")
+            iid = data.get("interaction_id")
             targets: set[Subscription] = set()
-            for key in (p.get("agent_id"), p.get("to_agent")):
+            for key in (data.get("agent_id"), data.get("to_agent")):
                 if key is not None:
                     targets.update(t.by_agent.get(key, ()))
             if iid is not None:
                 targets.update(t.by_interaction.get(iid, ()))
             for sub in targets:
                 assert sub.agent is not None
-                if sub.agent.allows(p):
+                if sub.agent.allows(data):
+                    if p is None:
+                        p = Payload(data)
                     self._deliver(t, sub, p)
                 if iid is not None and not sub.closed:
                     if iid in sub.agent.mine:
@@ -399,7 +512,7 @@ class Runtime:
                         _discard(t.by_interaction, iid, sub)
 
     @staticmethod
-    def _deliver(t: _Tenant, sub: Subscription, payload: dict[str, Any]) -> None:
+    def _deliver(t: _Tenant, sub: Subscription, payload: Payload) -> None:
         try:
             sub.queue.put_nowait(payload)
         except asyncio.QueueFull:

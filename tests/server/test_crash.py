@@ -9,8 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from switchboard.commands.admin import create_user
+from switchboard.store import schema as s
+from switchboard.store.db import open_db
 from tests.server.conftest import PASSWORD, Server, login
 from tests.store.conftest import database_url
 
@@ -18,8 +21,15 @@ N = 500
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_kill_9_with_500_queued_loses_nothing_and_keeps_order(kind: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("kind", "snapshot_every"), [
+    ("sqlite", None), ("postgresql", None),
+    # engine snapshots every 97 log entries: the restart starts from the newest one
+    ("sqlite", 97), ("postgresql", 97)])
+def test_kill_9_with_500_queued_loses_nothing_and_keeps_order(
+        kind: str, snapshot_every: int | None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if snapshot_every is not None:
+        monkeypatch.setenv("SWITCHBOARD_SNAPSHOT_EVERY", str(snapshot_every))
     srv = Server(database_url(kind, tmp_path), tmp_path / "server.log")
     name = f"admin-{uuid.uuid4().hex[:8]}"
     create_user(srv.db_url, username=name, password=PASSWORD, role="admin", tenant="crash")
@@ -57,6 +67,11 @@ def test_kill_9_with_500_queued_loses_nothing_and_keeps_order(kind: str, tmp_pat
         worker.join()
         srv.start()
         api = login(srv, name)
+        if snapshot_every is not None:
+            db = open_db(srv.db_url)
+            with db.connect() as conn:
+                assert conn.scalar(select(func.count()).select_from(s.EngineSnapshot)) >= 1
+            db.dispose()
         stats = api.get(f"/queues/{q}/stats").json()
         acked = accepted + more
         assert N + 20 <= stats["waiting"] <= len(acked) + 1  # +1: committed, reply lost

@@ -126,7 +126,7 @@ def test_a_refused_command_changes_nothing_and_logs_nothing(db: Database) -> Non
 
 def test_timer_firings_are_logged_and_replay_rebuilds_the_same_state(db: Database) -> None:
     async def main() -> None:
-        rt = Runtime(db)
+        rt = Runtime(db, snapshot_every=None)  # no snapshot: the next start replays it all
         rt.start()
         sub = rt.subscribe("t1")
         setup(rt, ring_timeout_s=0.05)
@@ -157,7 +157,7 @@ def test_timer_firings_are_logged_and_replay_rebuilds_the_same_state(db: Databas
 
 def test_replay_that_disagrees_with_the_log_stops_the_start(db: Database) -> None:
     async def main() -> None:
-        rt = Runtime(db)
+        rt = Runtime(db, snapshot_every=None)
         rt.start()
         setup(rt)
         arrive(rt, "i0")
