@@ -10,6 +10,14 @@ any client: virtual customers are ``POST /api/v1/interactions`` calls, and 18
 virtual agents log in, go ready, wait for offers on their WebSocket feed,
 answer after a short ring, talk, end, wrap up and take breaks. The last two
 agents are left to the person trying the demo (their logins are printed).
+
+Restarts stay quick however long the demo has run: the runtime snapshots the
+routing engine at every clean stop (and every 10,000 log entries), so a start
+replays only the log's tail (:mod:`switchboard.server.snapshot`); and each start
+deletes the history that ended more than :data:`KEEP_DAYS` days ago, up to the
+newest snapshot, with a printed note (:func:`prune`), so ``var/demo.db`` stops
+growing (SQLite reuses the freed pages). A database whose pruned log no snapshot
+of the running code covers (the code changed) is moved aside for a fresh demo.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
@@ -29,9 +38,11 @@ from sqlalchemy import Engine as Database
 from sqlalchemy import select, update
 
 from switchboard.domain.errors import ConfigError, ValidationError
+from switchboard.server import snapshot
 from switchboard.server.auth import hash_password
-from switchboard.store import repo
+from switchboard.store import log, repo
 from switchboard.store import schema as s
+from switchboard.store.db import migrate, open_db
 
 DEMO_URL = "sqlite:///var/demo.db"
 TENANT = "demo"
@@ -49,6 +60,7 @@ CHANNELS = {"sales": "voice", "support": "chat", "billing": "voice"}
 AGENT_NAMES = ("Ada", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas",
                "Kemi", "Liam", "Mei", "Nils", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tara")
 HUMAN_AGENTS = 2  # the last two agents are not driven: their logins are printed
+KEEP_DAYS = 7  # a start deletes the history that ended before this many days
 ADMIN, SUPERVISOR = "demo-admin", "demo-supervisor"
 
 
@@ -107,6 +119,49 @@ def check_demo_options(db: str, host: str, default_db: str) -> str:
     return DEMO_URL
 
 
+def prune(db: Database, now: float) -> str | None:
+    """Delete the demo's history that ended more than :data:`KEEP_DAYS` ago, up to
+    its newest snapshot; a line saying what went (``None``: nothing did)."""
+    with db.begin() as conn:
+        snap = log.latest_snapshot(conn, TENANT, snapshot.code_version())
+        if snap is None:
+            return None
+        counts = log.prune_history(conn, TENANT, before=now - KEEP_DAYS * 86400.0,
+                                   through_seq=snap.seq, now=now)
+    if not any(counts.values()):
+        return None
+    gone = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items() if n)
+    return (f"demo: deleted the history that ended over {KEEP_DAYS} days ago from "
+            f"{db.url.database}: {gone}")
+
+
+def resumable(db: Database) -> bool:
+    """Whether the demo database can be rebuilt by this code: its log is whole,
+    or a snapshot of this code covers what was pruned from it."""
+    with db.connect() as conn:
+        pruned = log.horizon(conn, TENANT)
+        if not pruned:
+            return True
+        snap = log.latest_snapshot(conn, TENANT, snapshot.code_version())
+    return snap is not None and snap.seq >= pruned
+
+
+def fresh_database(db: Database, out: TextIO) -> Database:
+    """Move the demo database aside (``var/demo-<time>.db``) and start a new one."""
+    path = Path(db.url.database or "")
+    db.dispose()
+    aside = path.with_name(f"{path.stem}-{int(time.time())}{path.suffix}")
+    for suffix in ("", "-wal", "-shm"):
+        old = Path(f"{path}{suffix}")
+        if old.exists():
+            old.rename(f"{aside}{suffix}")
+    _print(out, f"demo: {path} was pruned by another version of Switchboard and cannot be "
+                f"rebuilt by this one; moved it to {aside} and started afresh")
+    fresh = open_db(f"sqlite:///{path}")
+    migrate(fresh)
+    return fresh
+
+
 def ensure_tenant(db: Database) -> None:
     with db.begin() as conn:
         if not repo.tenant_exists(conn, TENANT):
@@ -160,6 +215,7 @@ def banner(url: str, logins: list[Login], settings: DemoSettings) -> str:
              or lg.agent_index >= len(AGENT_NAMES) - HUMAN_AGENTS]
     width = max(len(lg.username) for lg in shown)
     lines = [f"Switchboard demo: a live contact center on {url}/api/v1",
+             f"  web UI     {url}/  (log in with a login below; each role gets its page)",
              f"  API docs   {url}/api/v1/docs",
              f"  event feed ws://{url.removeprefix('http://')}/api/v1/events/ws?token=TOKEN",
              "  logins (POST /api/v1/auth/token; new passwords at every start):"]
@@ -195,7 +251,12 @@ def run_demo(db: Database, port: int, settings: DemoSettings,
     SIGINT or SIGTERM (then stop the traffic, the server, and return)."""
     from switchboard.server.app import create_app
 
+    if not resumable(db):
+        db = fresh_database(db, out)
     ensure_tenant(db)
+    note = prune(db, time.time())
+    if note:
+        _print(out, note)
     logins = demo_logins()
     hashes = {lg.username: hash_password(lg.password) for lg in logins}
     for lg in logins:
