@@ -78,6 +78,22 @@ def _install_errors(app: FastAPI) -> None:
         return error(500, "internal", "internal error (a bug: it has been logged)")
 
 
+class _NoNul:
+    """PostgreSQL text holds no NUL: refuse one in a path or query up front (422).
+    Plain ASGI: starlette's ``BaseHTTPMiddleware`` runs each request in an extra
+    task with memory streams, a cost every request paid."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"]
+                                        or b"%00" in scope.get("query_string", b"")):
+            await error(422, "invalid", "must not contain a NUL character")(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class TokenRequest(Body):
     username: str
     password: str
@@ -104,6 +120,7 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time,
     ``SWITCHBOARD_MEDIA_DIR`` or ``var/media``)."""
     runtime = Runtime(db, clock=clock)
     limiter = _limiter()
+    tokens = repo.TokenCache(db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -120,12 +137,7 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time,
     app.state.db = db
     _install_errors(app)
 
-    @app.middleware("http")
-    async def _no_nul(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        # PostgreSQL text holds no NUL: refuse it in paths and queries up front
-        if "\x00" in request.url.path or b"%00" in request.scope.get("query_string", b""):
-            return error(422, "invalid", "must not contain a NUL character")
-        return await call_next(request)
+    app.add_middleware(_NoNul)
 
     async def principal(request: Request) -> auth.Principal:
         roles = auth.required_roles(request)
@@ -133,8 +145,7 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time,
             raise auth.Forbidden("this route is not in the permission table")
         token, _ = auth.credential(request)  # bearer, or the session cookie + CSRF
         digest = auth.token_digest(token)
-        with db.connect() as conn:
-            user = repo.user_for_token(conn, digest, clock())
+        user = tokens.user(digest, clock())  # cached; emptied by any token or user change
         if user is None:
             raise auth.Unauthorized("the token is unknown or expired; log in again")
         if user.role not in roles:
