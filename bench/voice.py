@@ -29,7 +29,7 @@ Bounded: ``--calls`` per phase, and each phase is killed after
 calls with 0 failed calls, Switchboard's process under 25% of one core.
 
 Run: .venv/bin/python bench/voice.py [--rates 10,20] [--calls 200,600]
-     [--hold-s 12] [--quick]
+     [--hold-s 12] [--quick] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -298,7 +298,7 @@ def rtts(directory: Path) -> list[float]:
     return out
 
 
-def phase(rate: float, calls: int, hold_s: float) -> dict[str, Any]:
+def phase(rate: float, calls: int, hold_s: float, profile: Path | None = None) -> dict[str, Any]:
     agents = math.ceil(rate * hold_s * 1.3) + 20
     with tempfile.TemporaryDirectory(prefix="sb-voice-bench-") as t:
         tmp = Path(t)
@@ -342,6 +342,15 @@ def phase(rate: float, calls: int, hold_s: float) -> dict[str, Any]:
                 "-trace_stat", "-stf", str(tmp / "stat.csv"), "-fd", "1", "-trace_rtt",
                 "-rtt_freq", "1", "-trace_err", "-error_file", str(tmp / "errors.log"),
                 "-max_socket", "4096"]
+            spy = None
+            if profile is not None:  # py-spy's collapsed stacks of the server, load window
+                spy = subprocess.Popen(
+                    [str(Path(sys.executable).with_name("py-spy")), "record", "--nonblocking",
+                     "--pid", str(pids["switchboard"]), "--rate", "100",
+                     "--format", "raw", "--output", str(profile), "--duration",
+                     str(int(calls / rate + hold_s + 5))],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                procs.append(spy)
             before = {k: cpu_seconds(p) for k, p in pids.items()}
             t0 = time.monotonic()
             caller = subprocess.Popen(caller_argv, cwd=tmp, stdout=caller_log,
@@ -354,6 +363,9 @@ def phase(rate: float, calls: int, hold_s: float) -> dict[str, Any]:
                 caller.kill()
                 rc = caller.wait()
             wall = time.monotonic() - t0
+            if spy is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    spy.wait(30)
             after = {k: cpu_seconds(p) for k, p in pids.items()}
             with contextlib.suppress(ProcessLookupError, FileNotFoundError):
                 sipp_cpu0 = cpu_seconds(uas.pid)
@@ -405,6 +417,8 @@ def main() -> None:
     ap.add_argument("--calls", default="200,600", help="calls per phase")
     ap.add_argument("--hold-s", type=float, default=12.0, help="seconds per call after answer")
     ap.add_argument("--quick", action="store_true", help="a short smoke run (2 calls/s, 10 calls)")
+    ap.add_argument("--profile", type=Path, help="py-spy collapsed stacks of the server, "
+                    "per phase (FILE.<rate>.txt)")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     ap.add_argument("--agents", type=int, default=0, help=argparse.SUPPRESS)
@@ -423,7 +437,9 @@ def main() -> None:
     if len(rates) != len(counts):
         sys.exit("--rates and --calls need as many values")
     load = os.getloadavg()
-    phases = [phase(r, n, args.hold_s) for r, n in zip(rates, counts, strict=True)]
+    phases = [phase(r, n, args.hold_s,
+                    args.profile.with_suffix(f".{r:g}.txt") if args.profile else None)
+              for r, n in zip(rates, counts, strict=True)]
     print(json.dumps({"benchmark": "voice", "cpus": os.cpu_count(),
                       "load_before": [round(x, 2) for x in load],
                       "load_after": [round(x, 2) for x in os.getloadavg()],
