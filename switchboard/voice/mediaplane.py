@@ -34,6 +34,7 @@ from switchboard.media.rtpengine import RtpengineClient, sip_side_flags
 T = TypeVar("T")
 
 MUSIC_REPEATS = 10_000  # "forever": music stops with stop media, hold or hang-up
+MAX_SPOKEN = 10_000  # prompt names remembered (texts with attributes vary per caller)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class MediaPlane:
         self.music = music
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rtpengine")
         self._flags = sip_side_flags()
+        self._spoken: dict[tuple[str, str], Path] = {}  # rendered prompts, in memory
 
     def close(self) -> None:
         self._worker.shutdown(wait=True, cancel_futures=False)
@@ -133,9 +135,18 @@ class MediaPlane:
         self.fire(self.client.unblock_media, call_id, caller_tag)
 
     async def speak(self, text: str, language: str) -> Path:
-        """The rendered prompt file for ``text`` (cached; espeak-ng off the loop)."""
-        prompt = await asyncio.to_thread(self.prompts.speak, text, language)
-        return prompt.path
+        """The rendered prompt file for ``text`` (espeak-ng off the loop, once:
+        the store caches the file, this the name, so a prompt heard on every
+        call costs no thread hop)."""
+        key = (text, language)
+        path = self._spoken.get(key)
+        if path is None:
+            prompt = await asyncio.to_thread(self.prompts.speak, text, language)
+            path = prompt.path
+            if len(self._spoken) >= MAX_SPOKEN:
+                self._spoken.clear()
+            self._spoken[key] = path
+        return path
 
 
 def _log_failure(future: concurrent.futures.Future[Any]) -> None:
