@@ -7,7 +7,7 @@ import { formatNumber, formatPercent, t } from "../i18n.js";
 import { el, replace, svg } from "../ui.js";
 
 const W = 480, H = 210;
-const M = { left: 34, right: 40, top: 12, bottom: 28 };
+const M = { left: 34, right: 46, top: 12, bottom: 28 };
 
 /** Minutes since local midnight of a report key ("2025-03-01T09:30:00"). */
 function minutesOf(key) {
@@ -58,7 +58,7 @@ export class TrendChart {
       const y = M.top + ih - f * ih;
       nodes.push(svg("line", { class: "grid", x1: M.left, x2: W - M.right, y1: y, y2: y }));
       nodes.push(svg("text", { class: "axis", x: M.left - 6, y: y + 4, "text-anchor": "end" }, formatNumber(f * maxOffered)));
-      nodes.push(svg("text", { class: "axis sl", x: W - M.right + 6, y: y + 4 }, formatPercent(f, 0)));
+      nodes.push(svg("text", { class: "axis sl", x: W - 2, y: y + 4, "text-anchor": "end" }, formatPercent(f, 0)));
     }
     const every = Math.max(1, Math.ceil(slots.length / 8));
     const points = [];

@@ -178,11 +178,16 @@ export class AgentRow {
     setData(this.node, "presence", agent.presence);
     setData(c.presence, "presence", agent.presence);
     const status = words.status()[agent.status] || agent.status;
-    setText(c.status, agent.reason ? `${status} · ${agent.reason}` : status);
+    const statusText = agent.reason ? `${status} · ${agent.reason}` : status;
+    setText(c.status, statusText);
+    setAttr(c.status, "title", statusText);
+    setAttr(c.presence, "title", c.presence.textContent);
     setData(c.status, "status", agent.status);
     const k = agent.contact;
-    setText(c.contact, k ? [this.queueName(k.queue), words.channel()[k.channel] || k.channel, k.customer]
-      .filter(Boolean).join(" · ") : "—");
+    const contact = k ? [this.queueName(k.queue), words.channel()[k.channel] || k.channel, k.customer]
+      .filter(Boolean).join(" · ") : "—";
+    setText(c.contact, contact);
+    setAttr(c.contact, "title", k ? contact : "");
     setData(c.contact, "contact", k ? k.id : "");
     if (!old || old.queues.join() !== agent.queues.join()) {
       setText(c.queues, formatNumber(agent.queues.length));
