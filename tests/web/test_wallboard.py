@@ -83,6 +83,12 @@ def test_the_supervisor_sees_a_queue_and_an_agent_change_within_a_second(
     _open(page, web_server, sup_name)
     tile, row = f"[data-queue='{q}']", f"[role=row][data-agent='{a}']"
     assert page.text_content(f"{tile} .wb-queue-name") == "Sales"
+    page.focus(f"{tile} [data-figure=service_level] .metric-name")  # the definition, by keyboard
+    assert page.is_visible("#wb-tip")
+    assert page.text_content("#wb-tip") == ("Service level: Contacts answered within the "
+                                            "threshold ÷ (answered + abandoned).")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#wb-tip")
     delays: dict[str, Any] = {
         "agent_ready_ms": _delay_ms(
             page, [(row, "presence", "available")],

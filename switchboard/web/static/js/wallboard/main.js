@@ -19,7 +19,7 @@
 import { api } from "../api.js";
 import { Feed } from "../feed.js";
 import { ready, t } from "../i18n.js";
-import { $, feedIndicator, toastError } from "../ui.js";
+import { $, el, feedIndicator, toastError } from "../ui.js";
 import { Actions } from "./actions.js";
 import { TrendChart } from "./chart.js";
 import { presence, Samples } from "./model.js";
@@ -290,6 +290,23 @@ function applyFilter(onlyIfActive = false) {
   const count = $("#wb-agent-count");
   if (count.textContent !== text) count.textContent = text;
 }
+
+// Metric definitions for keyboard users: a focused metric name shows its
+// tooltip (the `title` a mouse shows on hover) in one floating element.
+const tip = el("div", { id: "wb-tip", class: "wb-tip", role: "tooltip", hidden: true });
+document.body.append(tip);
+document.addEventListener("focusin", (e) => {
+  const name = e.target.closest && e.target.closest(".metric-name[title]");
+  if (!name) { tip.hidden = true; return; }
+  tip.textContent = name.getAttribute("title");
+  const r = name.getBoundingClientRect();
+  tip.hidden = false;
+  tip.style.left = `${Math.max(4, Math.min(r.left, window.innerWidth - tip.offsetWidth - 4))}px`;
+  tip.style.top = `${r.bottom + 4}px`;
+});
+document.addEventListener("focusout", () => { tip.hidden = true; });
+document.addEventListener("keydown", (e) => { if (e.key === "Escape") tip.hidden = true; });
+window.addEventListener("scroll", () => { tip.hidden = true; }, { passive: true, capture: true });
 
 presenceFilter.addEventListener("change", () => applyFilter());
 search.addEventListener("input", () => applyFilter());
