@@ -33,116 +33,47 @@ of media setup cleans up instead of acting on a dead call.
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.enums import Channel
-from switchboard.domain.errors import SwitchboardError, ValidationError
+from switchboard.domain.errors import SwitchboardError
 from switchboard.domain.model import Customer
 from switchboard.ivr import CallInfo, IvrSession
-from switchboard.ivr import effects as fx
 from switchboard.media.dtmf import DtmfEvent
 from switchboard.media.errors import MediaError
-from switchboard.media.recording import ActiveRecording
-from switchboard.server.runtime import Runtime
 from switchboard.store import log, repo
-from switchboard.store import schema as s
-from switchboard.store.contacts import to_e164
-from switchboard.voice import announce, consult, outbound, voicemail
-from switchboard.voice.config import Number, VoiceConfig
-from switchboard.voice.mediaplane import MediaPlane
+from switchboard.voice import consult, outbound, voicemail
+from switchboard.voice.base import (
+    AFTER,
+    CONNECTED,
+    DECLINED,
+    ENDED,
+    HELD,
+    IVR,
+    QUEUED,
+    VOICEMAIL,
+    Call,
+    e164,
+    logger,
+)
+from switchboard.voice.ivrdriver import IvrMixin
 from switchboard.voice.signalling import (
     IncomingCall,
     LegAnswered,
     LegEnded,
     LegFailed,
     LegRinging,
-    Signalling,
 )
-
-logger = logging.getLogger("switchboard.voice.calls")
-
-#: Phases of a call. ``ivr``: the flow runs; ``queued``: waiting (music,
-#: announcements; agents may be ringing); ``connected``/``held``: with an agent;
-#: ``after``: the flow's post-call step; ``leaving``: told goodbye, hanging up;
-#: ``voicemail``: leaving a message.
-SETUP, IVR, QUEUED, CONNECTED, HELD, AFTER, LEAVING, VOICEMAIL, ENDED = (
-    "setup", "ivr", "queued", "connected", "held", "after", "leaving", "voicemail", "ended")
-
-#: Phone responses that mean "the agent declined" (the others wait for RNA).
-DECLINED = frozenset({486, 600, 603})
+from switchboard.voice.waiting import QueueMixin
 
 
-@dataclass(eq=False)
-class Call:
-    """One customer call and everything the controller knows about it."""
-
-    id: str
-    tenant: str
-    number: Number
-    leg: str
-    media_id: str
-    caller_tag: str
-    caller: str
-    customer: Customer
-    contact_id: str | None = None
-    phase: str = SETUP
-    inner_tag: str = ""
-    agent_sdp: str = ""
-    session: IvrSession | None = None
-    session_now: float = 0.0
-    ivr_timer: asyncio.TimerHandle | None = None
-    play_id: int | None = None
-    prompt_task: asyncio.Task[None] | None = None
-    rings: dict[str, str] = field(default_factory=dict)  # agent -> ringing leg
-    agent: str | None = None
-    agent_leg: str | None = None
-    treatment: int = 0  # generation of the queue treatment (stale timers check it)
-    queue_timer: asyncio.TimerHandle | None = None
-    callback_offer: bool = False
-    agent_phone_sdp: str = ""  # what the connected agent's phone answered with
-    consult: consult.Consult | None = None  # a warm transfer's consultation
-    reinvites: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
-    message: voicemail.Message | None = None  # a voicemail being left
-    recording: ActiveRecording | None = None  # the call's recording, while it runs
-
-    @property
-    def language(self) -> str:
-        lang = self.session.attributes.get("language") if self.session else None
-        return lang if isinstance(lang, str) else self.number.flow.language
-
-
-class CallController:
+class CallController(IvrMixin, QueueMixin):
     """See the module docstring. ``clock`` gives POSIX seconds (the runtime's)."""
-
-    def __init__(self, runtime: Runtime, config: VoiceConfig, signalling: Signalling,
-                 media: MediaPlane, *, clock: Callable[[], float] = time.time,
-                 recordings: voicemail.Recordings | None = None) -> None:
-        self.runtime = runtime
-        self.recordings = recordings
-        self.config = config
-        self.sip = signalling
-        self.media = media
-        self.clock = clock
-        self.calls: dict[str, Call] = {}
-        self._by_leg: dict[str, tuple[Call, str]] = {}  # leg -> (call, "caller" or agent id)
-        self._by_media: dict[str, Call] = {}
-        #: calls Switchboard places (callbacks, click-to-dial), by interaction id
-        self.outbound: dict[str, outbound.Outbound] = {}
-        self._out_legs: dict[str, tuple[outbound.Outbound, str]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        #: calls that reached an agent, and calls refused or failed in setup
-        self.stats = {"arrived": 0, "answered": 0, "failed": 0, "ended": 0,
-                      "announcements": 0}
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -161,79 +92,10 @@ class CallController:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    # ------------------------------------------------------------------ helpers
-    def spawn(self, coro: Any) -> None:
-        """Run ``coro`` as a task the controller keeps (and cancels at stop)."""
-        self._spawn(coro)
-
-    def release(self, call: Call) -> None:
-        """Hang the caller up and forget the call."""
-        self._hangup_caller(call)
-        self._finish(call)
-
-    async def prompt_path(self, call: Call, part: fx.PromptPart) -> Path | None:
-        """The file to play for one prompt part: its audio file when it exists
-        (relative to the flow's file), else its text spoken (None: neither)."""
-        if part.file:
-            candidate = Path(call.number.source).parent / part.file
-            if candidate.is_file():
-                return candidate
-        if part.text:
-            try:
-                return await self.media.speak(part.text, part.lang or call.language)
-            except MediaError as exc:
-                logger.warning("call %s: prompt not rendered: %s", call.id, exc)
-        return None
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("call task failed", exc_info=task.exception())
-
-    def _now(self, call: Call) -> float:
-        call.session_now = max(call.session_now, self.clock())
-        return call.session_now
-
-    def track(self, leg: str, call: Call, role: str) -> None:
-        """Route ``leg``'s SIP events to ``call`` as ``role`` (an agent id,
-        ``caller``, ``consult``, ``@external``)."""
-        self._by_leg[leg] = (call, role)
-
-    def track_outbound(self, leg: str, call: outbound.Outbound, role: str) -> None:
-        self._out_legs[leg] = (call, role)
-
-    def untrack(self, leg: str) -> None:
-        self._by_leg.pop(leg, None)
-        self._out_legs.pop(leg, None)
-
-    def execute(self, call: Call, command: c.Command, **kw: Any) -> list[e.Event] | None:
-        return self._execute(call, command, **kw)
-
-    def execute_for(self, tenant: str, command: c.Command) -> list[e.Event] | None:
-        """A routing command for a tenant; None (logged) when refused."""
-        try:
-            return self.runtime.execute(tenant, command)
-        except SwitchboardError as exc:
-            logger.info("%s refused: %s", type(command).__name__, exc)
-            return None
-
     def click_to_dial(self, tenant: str, agent: str, number: str) -> str:
         """Ring ``agent``'s phone, then ``number``; the new interaction's id
         (see :func:`switchboard.voice.outbound.click_to_dial`)."""
         return outbound.click_to_dial(self, tenant, agent, number)
-
-    def _execute(self, call: Call, command: c.Command, **kw: Any) -> list[e.Event] | None:
-        """Run a routing command for the call; None (logged) when refused."""
-        try:
-            return self.runtime.execute(call.tenant, command, **kw)
-        except SwitchboardError as exc:
-            logger.info("call %s: %s refused: %s", call.id, type(command).__name__, exc)
-            return None
 
     # ------------------------------------------------------------------ SIP input
     def on_sip(self, event: object) -> None:
@@ -292,7 +154,7 @@ class CallController:
             self.sip.reject(ev.leg, 488, "Not Acceptable Here")  # no offer: we need one
             self.stats["failed"] += 1
             return
-        phone = _e164(ev.caller)
+        phone = e164(ev.caller)
         contact = self._contact(tenant, phone) if phone else None
         customer = Customer(id=contact["id"] if contact else None,
                             name=(contact or {}).get("name") or ev.caller_name,
@@ -345,171 +207,6 @@ class CallController:
         call.session = IvrSession(number.flow, info, now,
                                   calendars=self._calendars(tenant, number))
         self._perform(call, call.session.start(now))
-
-    def _calendars(self, tenant: str, number: Number) -> dict[str, Any]:
-        """The tenant's business-hours calendars, when the flow names any
-        (read at the call's start, so a call keeps the hours it started with)."""
-        if not any(getattr(step, "calendar", None) for step in number.flow.steps.values()):
-            return {}
-        from switchboard.store.config import calendars
-
-        with self.runtime.db.connect() as conn:
-            return calendars(conn, tenant)
-
-    def _contact(self, tenant: str, phone: str) -> dict[str, Any] | None:
-        with self.runtime.db.connect() as conn:
-            row = conn.execute(select(s.Contact.id, s.Contact.name, s.Contact.email,
-                                      s.Contact.phone)
-                               .where(s.Contact.tenant_id == tenant, s.Contact.phone == phone)
-                               ).first()
-        return dict(row._mapping) if row is not None else None
-
-    # ------------------------------------------------------------------ IVR
-    def _perform(self, call: Call, effects: Iterable[fx.Effect]) -> None:
-        for effect in effects:
-            for command in effect.commands(call.id):
-                self._execute(call, command)
-            if isinstance(effect, fx.PlayPrompt):
-                self._start_prompt(call, effect)
-            elif isinstance(effect, fx.StopPrompt):
-                if call.play_id == effect.play_id:
-                    self._stop_prompt(call)
-            elif isinstance(effect, fx.LookupRequest):
-                self._spawn(self._lookup(call, effect))
-            elif isinstance(effect, fx.Enqueue):
-                call.phase = QUEUED
-            elif isinstance(effect, fx.RequestCallback):
-                call.callback_offer = False
-            elif isinstance(effect, fx.StartVoicemail):
-                self._voicemail(call, effect)
-            elif isinstance(effect, fx.TransferExternal):
-                self._transfer_external(call, effect)
-            elif isinstance(effect, fx.RecordSurvey):
-                logger.info("call %s: survey %s answered %d", call.id, effect.survey,
-                            effect.score)
-            elif isinstance(effect, fx.HangUp):
-                self._hangup_caller(call)
-                self._finish(call)
-        self._arm_ivr(call)
-
-    def _arm_ivr(self, call: Call) -> None:
-        if call.ivr_timer is not None:
-            call.ivr_timer.cancel()
-            call.ivr_timer = None
-        session = call.session
-        if session is None or call.phase == ENDED or self._loop is None:
-            return
-        deadline = session.next_deadline()
-        if deadline is not None:
-            call.ivr_timer = self._loop.call_later(max(0.0, deadline - self.clock()),
-                                                   self._ivr_tick, call)
-
-    def _ivr_tick(self, call: Call) -> None:
-        call.ivr_timer = None
-        if call.session is not None and call.phase in (IVR, AFTER, QUEUED):
-            self._perform(call, call.session.advance(self._now(call)))
-
-    def _start_prompt(self, call: Call, effect: fx.PlayPrompt) -> None:
-        if call.prompt_task is not None:
-            call.prompt_task.cancel()
-        call.play_id = effect.play_id
-        task = asyncio.get_running_loop().create_task(self._play_prompt(call, effect))
-        call.prompt_task = task
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _stop_prompt(self, call: Call) -> None:
-        call.play_id = None
-        if call.prompt_task is not None:
-            call.prompt_task.cancel()
-            call.prompt_task = None
-        self.media.stop(call.media_id, call.caller_tag)
-
-    async def _play_prompt(self, call: Call, effect: fx.PlayPrompt) -> None:
-        for part in effect.parts:
-            path = await self.prompt_path(call, part)
-            if call.play_id != effect.play_id or call.phase == ENDED:
-                return
-            if path is None:
-                continue
-            try:
-                seconds = await self.media.play(call.media_id, call.caller_tag, path)
-            except MediaError as exc:
-                logger.warning("call %s: prompt not played: %s", call.id, exc)
-                seconds = 0.0
-            await asyncio.sleep(seconds)
-            if call.play_id != effect.play_id or call.phase == ENDED:
-                return
-        call.play_id = None
-        call.prompt_task = None
-        if call.session is not None:
-            self._perform(call, call.session.prompt_finished(self._now(call), effect.play_id))
-
-    async def _lookup(self, call: Call, effect: fx.LookupRequest) -> None:
-        data: dict[str, Any] | None = None
-        try:
-            if effect.source == "contacts":
-                data = await asyncio.wait_for(self._lookup_contact(call, effect.params),
-                                              effect.timeout_s)
-            else:
-                data = await self._webhook(effect)
-        except (TimeoutError, SwitchboardError, OSError) as exc:
-            logger.info("call %s: lookup failed: %s", call.id, exc)
-        if call.session is None or call.phase == ENDED:
-            return
-        self._perform(call, call.session.lookup_result(data, self._now(call),
-                                                       effect.request_id))
-
-    async def _lookup_contact(self, call: Call, params: Mapping[str, str]) -> dict[str, Any] | None:
-        phone = _e164(params.get("phone", ""))
-        if not phone:
-            return None
-        found = self._contact(call.tenant, phone)
-        return {k: v for k, v in (found or {}).items() if v is not None} or None
-
-    async def _webhook(self, effect: fx.LookupRequest) -> dict[str, Any] | None:
-        import httpx
-
-        assert effect.url is not None
-        async with httpx.AsyncClient(timeout=effect.timeout_s) as client:
-            if effect.method == "POST":
-                resp = await client.post(effect.url, json=dict(effect.params))
-            else:
-                resp = await client.get(effect.url, params=dict(effect.params))
-        if resp.status_code != 200:
-            return None
-        try:
-            body = resp.json()
-        except ValueError:
-            return None
-        return body if isinstance(body, dict) else None
-
-    def _voicemail(self, call: Call, effect: fx.StartVoicemail) -> None:
-        if self.recordings is None:
-            logger.warning("call %s: no recordings here, so no voicemail; hanging up", call.id)
-            self._execute(call, c.Hangup(interaction_id=call.id, by="system"))
-            self.release(call)
-            return
-        call.phase = VOICEMAIL
-        call.message = voicemail.Message(effect)
-        self._spawn(voicemail.leave_message(self, call, call.message))
-
-    def _transfer_external(self, call: Call, effect: fx.TransferExternal) -> None:
-        trunk = next((t for t in self.config.trunks if t.outbound), None)
-        if trunk is None or trunk.outbound is None:
-            logger.warning("call %s: no trunk with an outbound address for %s", call.id,
-                           effect.number)
-            self._hangup_caller(call)
-            self._finish(call)
-            return
-        leg = "ext-" + repo.new_id()[:16]
-        call.rings["@external"] = leg
-        self._by_leg[leg] = (call, "@external")
-        call.phase = QUEUED
-        self._start_treatment(call, announce_now=False)
-        self.sip.invite(leg, trunk.outbound, effect.number,
-                        caller=effect.caller_id or trunk.caller_id or call.caller,
-                        caller_name=None, sdp=call.agent_sdp, timeout_s=effect.ring_timeout_s)
 
     # ------------------------------------------------------------------ DTMF
     def on_dtmf(self, event: DtmfEvent) -> None:
@@ -656,77 +353,6 @@ class CallController:
 
     def _on_left_queue(self, call: Call, ev: e.Event) -> None:
         if call.phase == QUEUED:  # exited (queue timeout, no agents)
-            self._hangup_caller(call)
-            self._finish(call)
-
-    # ------------------------------------------------------------------ queue treatment
-    def _start_treatment(self, call: Call, *, announce_now: bool) -> None:
-        call.treatment += 1
-        if call.queue_timer is not None:
-            call.queue_timer.cancel()
-            call.queue_timer = None
-        gen = call.treatment
-        every = self.config.queue.announce_every_s
-        if announce_now and every > 0:
-            self._spawn(self._announce(call, gen))
-        else:
-            self.media.music_on(call.media_id, call.caller_tag)
-            if every > 0 and self._loop is not None:
-                call.queue_timer = self._loop.call_later(every, self._announce_soon, call, gen)
-
-    def _stop_treatment(self, call: Call) -> None:
-        call.treatment += 1
-        if call.queue_timer is not None:
-            call.queue_timer.cancel()
-            call.queue_timer = None
-
-    def _announce_soon(self, call: Call, gen: int) -> None:
-        call.queue_timer = None
-        if call.treatment == gen and call.phase == QUEUED:
-            self._spawn(self._announce(call, gen))
-
-    async def _announce(self, call: Call, gen: int) -> None:
-        try:
-            snap = self.runtime.engine(call.tenant).interaction(call.id)
-        except SwitchboardError:
-            return
-        text = announce.queue_announcement(
-            call.language, snap.get("position"), snap.get("ewt_s"),
-            self.config.queue.callback_key if call.callback_offer else None)
-        seconds = 0.0
-        try:
-            path = await self.media.speak(text, call.language)
-            if call.treatment != gen or call.phase != QUEUED:
-                return
-            seconds = await self.media.play(call.media_id, call.caller_tag, path)
-            self.stats["announcements"] += 1
-        except MediaError as exc:
-            logger.warning("call %s: announcement failed: %s", call.id, exc)
-        await asyncio.sleep(seconds)
-        if call.treatment != gen or call.phase != QUEUED:
-            return
-        self.media.music_on(call.media_id, call.caller_tag)
-        every = self.config.queue.announce_every_s
-        if self._loop is not None and every > 0:
-            call.queue_timer = self._loop.call_later(every, self._announce_soon, call, gen)
-
-    def _accept_callback(self, call: Call) -> None:
-        phone = call.customer.phone
-        if self._execute(call, c.RequestCallback(interaction_id=call.id, phone=phone)) is None:
-            return
-        call.callback_offer = False
-        self._stop_treatment(call)
-        call.phase = LEAVING
-        self._spawn(self._goodbye(call, announce.phrase("callback_ok", call.language)))
-
-    async def _goodbye(self, call: Call, text: str) -> None:
-        try:
-            path = await self.media.speak(text, call.language)
-            seconds = await self.media.play(call.media_id, call.caller_tag, path)
-            await asyncio.sleep(seconds)
-        except MediaError as exc:
-            logger.warning("call %s: goodbye not played: %s", call.id, exc)
-        if call.phase == LEAVING:
             self._hangup_caller(call)
             self._finish(call)
 
@@ -909,6 +535,8 @@ class CallController:
         self._by_media.pop(call.media_id, None)
 
 
+
+
 _HANDLERS: dict[str, Callable[[CallController, Call, e.Event], None]] = {
     "enqueued": CallController._on_enqueued,
     "enqueue_refused": CallController._on_refused,
@@ -924,14 +552,3 @@ _HANDLERS: dict[str, Callable[[CallController, Call, e.Event], None]] = {
     "ended": CallController._on_ended,
     "exited": CallController._on_left_queue,
 }
-
-
-def _e164(number: str) -> str | None:
-    """The caller's number in E.164, or None when it is not a phone number
-    (a SIP user such as ``alice``)."""
-    if not number or not number.startswith("+"):
-        return None
-    try:
-        return to_e164(number)
-    except ValidationError:
-        return None

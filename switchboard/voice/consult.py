@@ -34,7 +34,7 @@ from switchboard.media.errors import MediaError
 from switchboard.voice.signalling import LegAnswered, LegEnded, LegFailed
 
 if TYPE_CHECKING:
-    from switchboard.voice.calls import Call, CallController
+    from switchboard.voice.base import Call, ControllerBase
 
 logger = logging.getLogger("switchboard.voice.consult")
 
@@ -63,7 +63,7 @@ def begin(call: Call, to_agent: str) -> None:
                            target_tag="c2-" + secrets.token_hex(6))
 
 
-async def reinvite(ctl: CallController, call: Call, leg: str, sdp: str) -> str | None:
+async def reinvite(ctl: ControllerBase, call: Call, leg: str, sdp: str) -> str | None:
     """Re-INVITE ``leg`` with ``sdp``; the phone's answer SDP (None: refused or
     no answer within :data:`REINVITE_TIMEOUT_S`)."""
     future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
@@ -77,7 +77,7 @@ async def reinvite(ctl: CallController, call: Call, leg: str, sdp: str) -> str |
         call.reinvites.pop(leg, None)
 
 
-async def ring(ctl: CallController, call: Call) -> None:
+async def ring(ctl: ControllerBase, call: Call) -> None:
     """``offered`` to the consulted agent: ring its phone."""
     con = call.consult
     if con is None or con.leg is not None:
@@ -99,7 +99,7 @@ async def ring(ctl: CallController, call: Call) -> None:
                          caller_name=call.customer.name, sdp=sdp)
 
 
-async def answered(ctl: CallController, call: Call, ev: LegAnswered) -> None:
+async def answered(ctl: ControllerBase, call: Call, ev: LegAnswered) -> None:
     """The consulted agent's phone answered: join, and put the agents together."""
     con = call.consult
     if con is None or con.leg != ev.leg or con.connected:
@@ -119,7 +119,7 @@ async def answered(ctl: CallController, call: Call, ev: LegAnswered) -> None:
         logger.warning("call %s: the first agent's phone refused the consultation", call.id)
 
 
-def failed(ctl: CallController, call: Call, ev: LegFailed) -> None:
+def failed(ctl: ControllerBase, call: Call, ev: LegFailed) -> None:
     """The consulted phone will not answer: a decline ends the transfer at
     once; otherwise the offer rings on until routing's ring timeout."""
     con = call.consult
@@ -131,7 +131,7 @@ def failed(ctl: CallController, call: Call, ev: LegFailed) -> None:
         ctl.execute(call, c.Reject(interaction_id=call.id, agent_id=con.agent))
 
 
-def ended(ctl: CallController, call: Call, ev: LegEnded) -> None:
+def ended(ctl: ControllerBase, call: Call, ev: LegEnded) -> None:
     """The consulted agent hung up: the consultation (and transfer) ends."""
     con = call.consult
     ctl.untrack(ev.leg)
@@ -144,7 +144,7 @@ def ended(ctl: CallController, call: Call, ev: LegEnded) -> None:
         ctl.execute(call, c.CancelTransfer(interaction_id=call.id))
 
 
-async def complete(ctl: CallController, call: Call) -> None:
+async def complete(ctl: ControllerBase, call: Call) -> None:
     """``transferred`` (warm): the target takes the caller, the first agent leaves."""
     con = call.consult
     if con is None or con.leg is None:
@@ -167,7 +167,7 @@ async def complete(ctl: CallController, call: Call) -> None:
     ctl.media.delete(con.media_id)
 
 
-async def cancel(ctl: CallController, call: Call) -> None:
+async def cancel(ctl: ControllerBase, call: Call) -> None:
     """``transfer_cancelled``: back to the first agent; the caller stays held."""
     con = call.consult
     if con is None:

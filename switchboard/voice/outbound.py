@@ -37,7 +37,7 @@ from switchboard.voice.config import Trunk
 from switchboard.voice.signalling import LegAnswered, LegEnded, LegFailed
 
 if TYPE_CHECKING:
-    from switchboard.voice.calls import CallController
+    from switchboard.voice.base import ControllerBase
 
 logger = logging.getLogger("switchboard.voice.outbound")
 
@@ -69,7 +69,7 @@ class Outbound:
     language: str = "en"
 
 
-def trunk_out(ctl: CallController) -> Trunk | None:
+def trunk_out(ctl: ControllerBase) -> Trunk | None:
     return next((t for t in ctl.config.trunks if t.outbound is not None), None)
 
 
@@ -77,7 +77,7 @@ def dial_queue(agent: str) -> str:
     return f"dial-{agent}"
 
 
-def click_to_dial(ctl: CallController, tenant: str, agent: str, number: str) -> str:
+def click_to_dial(ctl: ControllerBase, tenant: str, agent: str, number: str) -> str:
     """Place a call for ``agent`` to ``number`` (E.164): ring the agent, then
     the customer. Returns the new interaction's id. Raises
     :class:`AgentUnavailable` unless the agent is ready and free,
@@ -122,7 +122,7 @@ def click_to_dial(ctl: CallController, tenant: str, agent: str, number: str) -> 
     return iid
 
 
-def _new(ctl: CallController, iid: str, tenant: str, number: str, agent: str) -> Outbound:
+def _new(ctl: ControllerBase, iid: str, tenant: str, number: str, agent: str) -> Outbound:
     call = Outbound(id=iid, tenant=tenant, number=number, agent=agent,
                     media_id=f"ob-{iid}", customer_tag="cu-" + secrets.token_hex(6),
                     agent_tag="ag-" + secrets.token_hex(6))
@@ -130,7 +130,7 @@ def _new(ctl: CallController, iid: str, tenant: str, number: str, agent: str) ->
     return call
 
 
-def callback_offered(ctl: CallController, tenant: str, ev: e.Offered) -> None:
+def callback_offered(ctl: ControllerBase, tenant: str, ev: e.Offered) -> None:
     """A callback's turn came: ring its agent (then dial its number)."""
     assert ev.interaction_id is not None and ev.agent_id is not None
     call = ctl.outbound.get(ev.interaction_id)
@@ -144,7 +144,7 @@ def callback_offered(ctl: CallController, tenant: str, ev: e.Offered) -> None:
     offered(ctl, call, ev.agent_id)
 
 
-def _callback_number(ctl: CallController, tenant: str, iid: str) -> str | None:
+def _callback_number(ctl: ControllerBase, tenant: str, iid: str) -> str | None:
     with ctl.runtime.db.connect() as conn:
         events = log.events(conn, tenant, interaction_id=iid)
     phone = None
@@ -156,7 +156,7 @@ def _callback_number(ctl: CallController, tenant: str, iid: str) -> str | None:
     return phone if isinstance(phone, str) else None
 
 
-def offered(ctl: CallController, call: Outbound, agent: str) -> None:
+def offered(ctl: ControllerBase, call: Outbound, agent: str) -> None:
     if call.phase != "agent" or call.agent_leg is not None:
         return
     call.agent = agent
@@ -169,7 +169,7 @@ def offered(ctl: CallController, call: Outbound, agent: str) -> None:
     ctl.spawn(_ring_agent(ctl, call, call.agent_leg, phones[0]))
 
 
-async def _ring_agent(ctl: CallController, call: Outbound, leg: str, phone: Any) -> None:
+async def _ring_agent(ctl: ControllerBase, call: Outbound, leg: str, phone: Any) -> None:
     try:
         sdp = await ctl.media.offer(call.media_id, call.customer_tag, PLACEHOLDER_SDP)
     except MediaError as exc:
@@ -180,7 +180,7 @@ async def _ring_agent(ctl: CallController, call: Outbound, leg: str, phone: Any)
     ctl.sip.invite_phone(leg, phone, caller=call.number, caller_name="Outbound", sdp=sdp)
 
 
-def offer_ended(ctl: CallController, call: Outbound, ev: e.Event) -> None:
+def offer_ended(ctl: ControllerBase, call: Outbound, ev: e.Event) -> None:
     """RNA, withdrawn or declined before the agent answered: stop ringing."""
     if call.phase == "agent" and call.agent_leg is not None and ev.agent_id == call.agent:
         ctl.untrack(call.agent_leg)
@@ -188,7 +188,7 @@ def offer_ended(ctl: CallController, call: Outbound, ev: e.Event) -> None:
         call.agent_leg = None
 
 
-def on_sip(ctl: CallController, call: Outbound, role: str, event: object) -> None:
+def on_sip(ctl: ControllerBase, call: Outbound, role: str, event: object) -> None:
     if role == "agent":
         if isinstance(event, LegAnswered):
             ctl.spawn(_agent_answered(ctl, call, event))
@@ -213,7 +213,7 @@ def on_sip(ctl: CallController, call: Outbound, role: str, event: object) -> Non
             _ended(ctl, call, by="customer")
 
 
-async def _agent_answered(ctl: CallController, call: Outbound, ev: LegAnswered) -> None:
+async def _agent_answered(ctl: ControllerBase, call: Outbound, ev: LegAnswered) -> None:
     if call.agent_leg != ev.leg or call.phase != "agent":
         ctl.untrack(ev.leg)
         ctl.sip.hangup(ev.leg)
@@ -249,7 +249,7 @@ async def _agent_answered(ctl: CallController, call: Outbound, ev: LegAnswered) 
                    sdp=customer_sdp, timeout_s=DIAL_TIMEOUT_S)
 
 
-async def _customer_answered(ctl: CallController, call: Outbound, ev: LegAnswered) -> None:
+async def _customer_answered(ctl: ControllerBase, call: Outbound, ev: LegAnswered) -> None:
     if call.customer_leg != ev.leg or call.phase != "dialing":
         ctl.untrack(ev.leg)
         ctl.sip.hangup(ev.leg)
@@ -264,13 +264,13 @@ async def _customer_answered(ctl: CallController, call: Outbound, ev: LegAnswere
     ctl.media.stop(call.media_id, call.agent_tag)
 
 
-def routing_ended(ctl: CallController, call: Outbound, ev: e.Event | None = None) -> None:
+def routing_ended(ctl: ControllerBase, call: Outbound, ev: e.Event | None = None) -> None:
     """``ended`` (the desktop, a supervisor) or ``abandoned``: release the legs."""
     if call.phase != "ended":
         _release(ctl, call)
 
 
-def _ended(ctl: CallController, call: Outbound, *, by: str) -> None:
+def _ended(ctl: ControllerBase, call: Outbound, *, by: str) -> None:
     if call.phase == "ended":
         return
     if call.phase in ("dialing", "connected"):
@@ -278,7 +278,7 @@ def _ended(ctl: CallController, call: Outbound, *, by: str) -> None:
     _release(ctl, call)
 
 
-def _release(ctl: CallController, call: Outbound) -> None:
+def _release(ctl: ControllerBase, call: Outbound) -> None:
     call.phase = "ended"
     for leg in (call.agent_leg, call.customer_leg):
         if leg is not None:

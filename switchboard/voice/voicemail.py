@@ -36,7 +36,7 @@ from switchboard.store import log, repo
 from switchboard.voice import announce
 
 if TYPE_CHECKING:
-    from switchboard.voice.calls import Call, CallController
+    from switchboard.voice.base import Call, ControllerBase
 
 logger = logging.getLogger("switchboard.voice.voicemail")
 
@@ -88,7 +88,7 @@ class Recordings:
         await asyncio.to_thread(rec.refresh_legs)
 
 
-async def leave_message(ctl: CallController, call: Call, msg: Message) -> None:
+async def leave_message(ctl: ControllerBase, call: Call, msg: Message) -> None:
     """Greeting, beep, then record until :func:`stop` (see the module docstring)."""
     assert ctl.recordings is not None
     effect = msg.effect
@@ -111,7 +111,7 @@ async def leave_message(ctl: CallController, call: Call, msg: Message) -> None:
     msg.timer = loop.call_later(effect.max_s, stop, ctl, call, False)
 
 
-async def _play(ctl: CallController, call: Call, path: Path) -> None:
+async def _play(ctl: ControllerBase, call: Call, path: Path) -> None:
     try:
         seconds = await ctl.media.play(call.media_id, call.caller_tag, path)
     except MediaError as exc:
@@ -120,7 +120,7 @@ async def _play(ctl: CallController, call: Call, path: Path) -> None:
     await asyncio.sleep(seconds)
 
 
-def stop(ctl: CallController, call: Call, hung_up: bool) -> None:
+def stop(ctl: ControllerBase, call: Call, hung_up: bool) -> None:
     """The message ends: the terminator, the time limit, or the caller left."""
     msg = call.message
     if msg is None or msg.done:
@@ -135,7 +135,7 @@ def stop(ctl: CallController, call: Call, hung_up: bool) -> None:
         ctl.spawn(_store(ctl, call, msg))
 
 
-async def _goodbye_and_store(ctl: CallController, call: Call, msg: Message) -> None:
+async def _goodbye_and_store(ctl: ControllerBase, call: Call, msg: Message) -> None:
     rec, msg.recording = msg.recording, None
     stored = asyncio.ensure_future(_store_recording(ctl, call, msg, rec))
     try:
@@ -148,12 +148,12 @@ async def _goodbye_and_store(ctl: CallController, call: Call, msg: Message) -> N
     await stored
 
 
-async def _store(ctl: CallController, call: Call, msg: Message) -> None:
+async def _store(ctl: ControllerBase, call: Call, msg: Message) -> None:
     rec, msg.recording = msg.recording, None
     await _store_recording(ctl, call, msg, rec)
 
 
-async def _store_recording(ctl: CallController, call: Call, msg: Message,
+async def _store_recording(ctl: ControllerBase, call: Call, msg: Message,
                            rec: ActiveRecording | None) -> None:
     assert ctl.recordings is not None
     if rec is None:
@@ -167,7 +167,7 @@ async def _store_recording(ctl: CallController, call: Call, msg: Message,
     new_contact(ctl, call, msg.effect, str(row["id"]))
 
 
-def new_contact(ctl: CallController, call: Call, effect: fx.StartVoicemail,
+def new_contact(ctl: ControllerBase, call: Call, effect: fx.StartVoicemail,
                 recording_id: str) -> str | None:
     """The stored message as a contact waiting in the step's queue."""
     iid = repo.new_id()
