@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from switchboard.acd.base import EngineBase
+from switchboard.acd.calls import Calls
 from switchboard.acd.machines import check_status
 from switchboard.acd.runtime import Agent
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
+from switchboard.domain import trusted as t
 from switchboard.domain.enums import AgentStatus, EndReason, OfferEnd
 from switchboard.domain.errors import Conflict, InvalidTransition, ValidationError
 from switchboard.domain.model import JoinRule
 
 
-class Agents(EngineBase):
+class Agents(Calls):
     # ------------------------------------------------------------------ agents
     def _set_status(self, cmd: c.SetAgentStatus, now: float) -> None:
         agent = self._agent(cmd.agent_id)
@@ -85,7 +86,7 @@ class Agents(EngineBase):
             agent = self._agents[cfg.id] = Agent(cfg, now)
         else:
             agent.config = cfg
-        self._emit(e.AgentUpdated(at=now, agent_id=cfg.id, skills=cfg.skills,
+        self._emit(t.AgentUpdated(at=now, agent_id=cfg.id, skills=cfg.skills,
                                   capacity={k.value: v for k, v in cfg.capacity.items()}))
         for pool in self._pool_list:
             eligible = pool.spec.eligible(cfg)

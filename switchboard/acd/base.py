@@ -1,15 +1,16 @@
 """The routing engine's state and the helpers every part of it uses.
 
-:class:`EngineBase` holds the state; the behaviour lives in mixins (routing,
-contacts, calls, agents) that :class:`switchboard.acd.engine.Engine` combines.
-The methods one mixin calls on another are declared here, so each part can be
-read (and type-checked) on its own.
+:class:`EngineBase` holds the state; the behaviour lives in four parts, each a
+subclass of the one before (single inheritance, so the engine compiles with
+mypyc): :class:`~.routing.Routing`, :class:`~.contacts.Contacts`,
+:class:`~.calls.Calls`, :class:`~.agents.Agents`, and finally
+:class:`switchboard.acd.engine.Engine`. The methods one part calls on another
+are declared here, so each part can be read (and type-checked) on its own.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
 from sortedcontainers import SortedKeyList
@@ -17,9 +18,9 @@ from sortedcontainers import SortedKeyList
 from switchboard.acd.runtime import Agent, Interaction, Pool, PoolSpec, Reservation
 from switchboard.acd.timers import Timers
 from switchboard.domain import events as e
-from switchboard.domain.enums import InteractionState, Strategy
+from switchboard.domain.enums import AgentStatus, EndReason, InteractionState, OfferEnd, Strategy
 from switchboard.domain.errors import InvalidTransition, NotFound
-from switchboard.domain.model import QueueConfig, RoutingConfig
+from switchboard.domain.model import JoinRule, QueueConfig, RoutingConfig
 
 S = InteractionState
 
@@ -32,38 +33,94 @@ MAX_BUSY_HISTORY_S = 86400.0
 EWT_ESTIMATOR = "position_x_aht_over_logged_in_agents"
 
 
-
 class EngineBase:
     """The engine's state. See :mod:`switchboard.acd.engine` for how it runs."""
 
-    # Methods defined by the mixins and called across them.
-    _accepts: Callable[..., bool]
-    _add_queue: Callable[..., None]
-    _arm_queue_timers: Callable[..., None]
-    _change_status: Callable[..., None]
-    _drop_consult: Callable[..., None]
-    _drop_offer: Callable[..., Agent]
-    _end_offer: Callable[..., None]
-    _enqueue: Callable[..., None]
-    _join_pool: Callable[..., None]
-    _leave_line: Callable[..., None]
-    _leave_pool: Callable[..., None]
-    _make_offer: Callable[..., None]
-    _move: Callable[..., None]
-    _overflow_after: Callable[..., None]
-    _part: Callable[..., None]
-    _place: Callable[..., None]
-    _refresh: Callable[..., None]
-    _remove_pools: Callable[..., None]
-    _refusal: Callable[..., bool]
-    _serve: Callable[..., None]
-    _sort_key_for: Callable[..., None]
-    _start_wrapup: Callable[..., float]
-    _sync: Callable[..., None]
-    _try_offer: Callable[..., None]
-    _unplace: Callable[..., None]
-    _withdraw: Callable[..., Agent]
-    _wrapup_if_none: Callable[..., None]
+    # Methods defined by the parts (routing, contacts, calls, agents) and called
+    # across them, declared here so that each part type-checks on its own.
+    def _accepts(self, q: QueueConfig) -> bool:
+        raise NotImplementedError  # in contacts.py
+
+    def _add_queue(self, q: QueueConfig) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _arm_queue_timers(self, it: Interaction, q: QueueConfig, now: float) -> None:
+        raise NotImplementedError  # in contacts.py
+
+    def _change_status(self, agent: Agent, status: AgentStatus, reason: str | None,
+                       now: float, cause: str) -> None:
+        raise NotImplementedError  # in agents.py
+
+    def _drop_consult(self, it: Interaction, now: float) -> None:
+        raise NotImplementedError  # in calls.py
+
+    def _drop_offer(self, it: Interaction, res: Reservation) -> Agent:
+        raise NotImplementedError  # in routing.py
+
+    def _end_offer(self, it: Interaction, res: Reservation, now: float, how: OfferEnd) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _enqueue(self, it: Interaction, q: QueueConfig, now: float, priority: int,
+                 skills: Any, preferred: str | None) -> None:
+        raise NotImplementedError  # in contacts.py
+
+    def _join_pool(self, agent: Agent, pool: Pool) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _leave_line(self, it: Interaction, now: float, event: type[e.Abandoned] | type[e.Exited],
+                    reason: EndReason) -> None:
+        raise NotImplementedError  # in contacts.py
+
+    def _leave_pool(self, agent: Agent, pool: Pool) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _make_offer(self, it: Interaction, agent: Agent, now: float, *, ring_all: bool) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _move(self, it: Interaction, target: QueueConfig, now: float, reason: str) -> None:
+        raise NotImplementedError  # in contacts.py
+
+    def _overflow_after(self, it: Interaction, now: float) -> None:
+        raise NotImplementedError  # in contacts.py
+
+    def _part(self, it: Interaction, agent: Agent, now: float) -> None:
+        raise NotImplementedError  # in calls.py
+
+    def _place(self, it: Interaction, now: float) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _refresh(self, agent: Agent) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _remove_pools(self, queue_id: str) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _refusal(self, q: QueueConfig, rule: JoinRule) -> bool:
+        raise NotImplementedError  # in contacts.py
+
+    def _serve(self, agent: Agent, now: float) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _sort_key_for(self, it: Interaction, q: QueueConfig | None, wait_start: float) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _start_wrapup(self, it: Interaction, agent: Agent, now: float) -> float:
+        raise NotImplementedError  # in contacts.py
+
+    def _sync(self, agent: Agent, now: float, cause: str) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _try_offer(self, it: Interaction, now: float, skip: str | None = None) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _unplace(self, it: Interaction) -> None:
+        raise NotImplementedError  # in routing.py
+
+    def _withdraw(self, it: Interaction, res: Reservation, now: float) -> Agent:
+        raise NotImplementedError  # in routing.py
+
+    def _wrapup_if_none(self, agent: Agent, iid: str, now: float) -> None:
+        raise NotImplementedError  # in contacts.py
 
     def __init__(self, config: RoutingConfig, *, now: float = 0.0,
                  rng: random.Random | None = None) -> None:

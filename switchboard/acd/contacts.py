@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.acd.base import AHT_SMOOTHING, EngineBase, S
+from switchboard.acd.base import AHT_SMOOTHING, S
 from switchboard.acd.machines import INTERACTION_TABLE, Act, step
+from switchboard.acd.routing import Routing
 from switchboard.acd.runtime import Agent, Interaction
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
+from switchboard.domain import trusted as t
 from switchboard.domain.enums import AgentStatus, EndReason
 from switchboard.domain.errors import Conflict, InvalidTransition
 from switchboard.domain.model import JoinRule, QueueConfig
 
 
-class Contacts(EngineBase):
+class Contacts(Routing):
     # ------------------------------------------------------------------ contacts
     def _arrive(self, cmd: c.Arrive, now: float) -> None:
         if cmd.interaction_id in self._interactions or cmd.interaction_id in self._closed:
@@ -28,7 +30,7 @@ class Contacts(EngineBase):
                          customer=cmd.customer, priority=cmd.priority,
                          attributes=dict(cmd.attributes), arrived_at=now)
         self._interactions[it.id] = it
-        self._emit(e.Arrived(at=now, interaction_id=it.id, channel=it.channel,
+        self._emit(t.Arrived(at=now, interaction_id=it.id, channel=it.channel,
                              direction=it.direction, customer=it.customer,
                              priority=it.priority, attributes=it.attributes))
         if cmd.queue_id is not None:
@@ -40,7 +42,7 @@ class Contacts(EngineBase):
         if it.state is not S.IVR:
             raise InvalidTransition(f"interaction {it.id} is {it.state.value}, not in IVR")
         it.attributes.update(cmd.attributes)
-        self._emit(e.IvrInput(at=now, interaction_id=it.id, digits=cmd.digits, step=cmd.step,
+        self._emit(t.IvrInput(at=now, interaction_id=it.id, digits=cmd.digits, step=cmd.step,
                               attributes=cmd.attributes))
 
     def _enqueue_cmd(self, cmd: c.Enqueue, now: float) -> None:
@@ -69,7 +71,7 @@ class Contacts(EngineBase):
         elif self._refusal(q, q.join_rule):
             reason = EndReason.NO_AGENTS
         if reason is not None:
-            self._emit(e.EnqueueRefused(at=now, interaction_id=it.id, queue_id=q.id,
+            self._emit(t.EnqueueRefused(at=now, interaction_id=it.id, queue_id=q.id,
                                         reason=reason))
             return
         it.state = S.QUEUED
@@ -85,7 +87,7 @@ class Contacts(EngineBase):
         self._arm_queue_timers(it, q, now)
         pos = self.position(it.id) or 0
         ewt = self._ewt_at(q.id, pos)
-        self._emit(e.Enqueued(at=now, interaction_id=it.id, queue_id=q.id, priority=priority,
+        self._emit(t.Enqueued(at=now, interaction_id=it.id, queue_id=q.id, priority=priority,
                               skills=it.skills, position=pos, ewt_s=ewt,
                               callback_offered=q.callback_ewt_s is not None and (
                                   ewt is None or ewt > q.callback_ewt_s),
@@ -135,7 +137,7 @@ class Contacts(EngineBase):
         """Overflow or supervisor move: a new queue leg; the customer's wait goes on."""
         self._unplace(it)
         self._cancel_timers(it)
-        self._emit(e.Overflowed(at=now, interaction_id=it.id, queue_id=it.queue_id,
+        self._emit(t.Overflowed(at=now, interaction_id=it.id, queue_id=it.queue_id,
                                 to_queue=target.id, reason=reason))
         it.queue_id = target.id
         it.leg_enqueued_at = now
@@ -161,7 +163,8 @@ class Contacts(EngineBase):
         self._unplace(it)
         start = it.sort_key[1] if it.first_enqueued_at is not None else now
         it.state = S.ABANDONED
-        self._emit(event(at=now, interaction_id=it.id, queue_id=it.queue_id, reason=reason,
+        build = t.Abandoned if event is e.Abandoned else t.Exited
+        self._emit(build(at=now, interaction_id=it.id, queue_id=it.queue_id, reason=reason,
                          wait_s=now - start, position=pos))
         self._close(it)
         for agent in ringing:
@@ -172,7 +175,7 @@ class Contacts(EngineBase):
         if it.state is S.IVR:
             step(INTERACTION_TABLE, it.state, Act.SELF_SERVICE, f"interaction {it.id}")
             it.state = S.ENDED
-            self._emit(e.Ended(at=now, interaction_id=it.id, by=cmd.by))
+            self._emit(t.Ended(at=now, interaction_id=it.id, by=cmd.by))
             self._close(it)
         elif it.state in (S.QUEUED, S.OFFERED, S.SCHEDULED):
             self._leave_line(it, now, e.Abandoned, EndReason.CUSTOMER_HANGUP)
@@ -199,7 +202,7 @@ class Contacts(EngineBase):
         agent = self._agents[it.agent_id] if it.agent_id else None
         until = self._start_wrapup(it, agent, now) if agent else None
         it.state = S.WRAPUP
-        self._emit(e.Ended(at=now, interaction_id=it.id, agent_id=it.agent_id,
+        self._emit(t.Ended(at=now, interaction_id=it.id, agent_id=it.agent_id,
                            queue_id=it.queue_id, by=by, talk_s=talk, hold_s=it.hold_s,
                            wrapup_until=until))
         q = self._queue_of(it)
@@ -234,7 +237,7 @@ class Contacts(EngineBase):
         self._timers.cancel(token)
         it = self._interactions.get(iid)
         qid = it.queue_id if it else None
-        self._emit(e.WrapupEnded(at=now, interaction_id=iid, agent_id=agent.id, queue_id=qid,
+        self._emit(t.WrapupEnded(at=now, interaction_id=iid, agent_id=agent.id, queue_id=qid,
                                  wrapup_s=now - start, disposition=disposition, notes=notes,
                                  timed_out=timed_out))
         if it is not None and it.state is S.WRAPUP and it.agent_id == agent.id:
@@ -268,7 +271,7 @@ class Contacts(EngineBase):
         self._timers.cancel(token)
         token = self._timers.set(new_until, "wrapup", f"{agent.id}\x00{cmd.interaction_id}")
         agent.wrapups[cmd.interaction_id] = (ch, start, new_until, token)
-        self._emit(e.WrapupExtended(at=now, interaction_id=cmd.interaction_id,
+        self._emit(t.WrapupExtended(at=now, interaction_id=cmd.interaction_id,
                                     agent_id=agent.id, queue_id=it.queue_id if it else None,
                                     wrapup_until=new_until))
 

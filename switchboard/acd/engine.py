@@ -26,16 +26,14 @@ agents and contacts, never a scan.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from switchboard.acd.agents import Agents
 from switchboard.acd.base import DEFAULT_AHT_S, EWT_ESTIMATOR, S
-from switchboard.acd.calls import Calls
-from switchboard.acd.contacts import Contacts
 from switchboard.acd.machines import TERMINAL
-from switchboard.acd.routing import Routing
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.enums import EndReason, OfferEnd, Strategy
@@ -45,7 +43,7 @@ from switchboard.domain.model import AgentConfig, RoutingConfig
 __all__ = ["DEFAULT_AHT_S", "EWT_ESTIMATOR", "Engine", "replay"]
 
 
-class Engine(Contacts, Calls, Agents, Routing):
+class Engine(Agents):
     """The automatic call distributor for one tenant. See the module docstring."""
 
     def __init__(self, config: RoutingConfig, *, now: float = 0.0,
@@ -92,8 +90,12 @@ class Engine(Contacts, Calls, Agents, Routing):
 
     def advance(self, now: float) -> list[e.Event]:
         """Fire every timer due by ``now``; return what happened, in time order."""
-        if now < self.now:
-            raise ValidationError(f"time went backwards: {now} < {self.now}", field="now")
+        try:  # also refuses NaN, infinity and what is not a number
+            ok = self.now <= now < INF and now.__class__ is not bool
+        except TypeError:
+            ok = False
+        if not ok:
+            _check_time(now, self.now)
         self._timers.pop_due(now, self._fire)
         self.now = now
         out, self._out = self._out, []
@@ -251,6 +253,17 @@ class Engine(Contacts, Calls, Agents, Routing):
             if it.state in TERMINAL:
                 problems.append(f"interaction {it.id} is closed but still live")
         return problems
+
+
+INF = float("inf")
+
+
+def _check_time(now: float, last: float) -> None:
+    """The error for a time that is not finite, or earlier than the last one.
+    Events are built from these times without further checks."""
+    if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
+        raise ValidationError(f"time must be a finite number, got {now!r}", field="now")
+    raise ValidationError(f"time went backwards: {now} < {last}", field="now")
 
 
 def replay(engine: Engine, inputs: Iterable[tuple[float, c.Command | None]]) -> list[e.Event]:

@@ -11,6 +11,7 @@ from switchboard.acd.machines import INTERACTION_TABLE, Act, step
 from switchboard.acd.runtime import Agent, Interaction, Pool, PoolSpec, Reservation, _sort_key
 from switchboard.acd.strategies import KEY_FUNCTIONS
 from switchboard.domain import events as e
+from switchboard.domain import trusted as t
 from switchboard.domain.enums import AgentState, AgentStatus, Channel, EndReason, OfferEnd, Strategy
 from switchboard.domain.errors import Conflict
 from switchboard.domain.model import QueueConfig
@@ -153,7 +154,7 @@ class Routing(EngineBase):
             if was_busy and not busy:
                 agent.idle_since = now
             agent.last_state = current
-            self._emit(e.AgentStateChanged(at=now, agent_id=agent.id, status=agent.status,
+            self._emit(t.AgentStateChanged(at=now, agent_id=agent.id, status=agent.status,
                                            reason=agent.reason, state=state, cause=cause))
         self._refresh(agent)
 
@@ -169,9 +170,10 @@ class Routing(EngineBase):
             stage = sum(1 for s in q.steps if s.after_s <= now - it.leg_enqueued_at)
             it.stage = stage
             key = (q.id, stage, tuple(sorted(it.skills.items())) if it.skills else ())
-            pool = self._stage_pools.get(key)  # type: ignore[assignment]
-            if pool is None:
-                pool = self._stage_pools[key] = self._pool(q, self._spec(q, stage, it.skills))
+            found = self._stage_pools.get(key)
+            if found is None:
+                found = self._stage_pools[key] = self._pool(q, self._spec(q, stage, it.skills))
+            pool = found
             if stage < len(q.steps):
                 self._set_timer(it, "stage", it.leg_enqueued_at + q.steps[stage].after_s)
         it.pool = pool
@@ -269,7 +271,7 @@ class Routing(EngineBase):
         self._reservations[res.id] = res
         it.offers[agent.id] = res
         agent.offers[it.id] = it.channel
-        self._emit(e.Offered(at=now, interaction_id=it.id, agent_id=agent.id,
+        self._emit(t.Offered(at=now, interaction_id=it.id, agent_id=agent.id,
                              queue_id=it.queue_id, reservation_id=res.id,
                              expires_at=res.expires_at, ring_all=ring_all,
                              callback=it.callback))
@@ -287,7 +289,7 @@ class Routing(EngineBase):
         """Cancel an offer (another agent answered, the customer left); the caller
         serves the freed agent once the contact's own change is complete."""
         agent = self._drop_offer(it, res)
-        self._emit(e.OfferWithdrawn(at=now, interaction_id=it.id, agent_id=agent.id,
+        self._emit(t.OfferWithdrawn(at=now, interaction_id=it.id, agent_id=agent.id,
                                     queue_id=res.queue_id, reservation_id=res.id,
                                     ring_s=now - res.offered_at))
         self._sync(agent, now, "withdrawn")
@@ -301,13 +303,13 @@ class Routing(EngineBase):
             agent = self._withdraw(it, res, now)
         else:
             agent = self._drop_offer(it, res)
-            event = e.OfferTimedOut if how is OfferEnd.TIMEOUT else e.OfferRejected
+            event = t.OfferTimedOut if how is OfferEnd.TIMEOUT else t.OfferRejected
             self._emit(event(at=now, interaction_id=it.id, agent_id=agent.id,
                              queue_id=res.queue_id, reservation_id=res.id,
                              ring_s=now - res.offered_at))
         if it.consult_agent == agent.id:
             it.consult_agent = None
-            self._emit(e.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
+            self._emit(t.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
                                            queue_id=it.queue_id, to_agent=agent.id))
         if how is OfferEnd.TIMEOUT:
             agent.misses += 1

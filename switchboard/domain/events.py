@@ -518,7 +518,7 @@ class SurveyAnswered(Event):
 
 def _register(cls: type[Event]) -> None:
     for sub in cls.__subclasses__():
-        if "kind" in sub.__dict__:
+        if "kind" in vars(sub):
             EVENT_TYPES[sub.kind] = sub
         _register(sub)
 

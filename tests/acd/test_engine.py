@@ -494,6 +494,10 @@ def test_time_cannot_go_backwards(one_queue: Driver) -> None:
     d.at(10)
     with pytest.raises(ValidationError):
         d.engine.advance(5)
+    for bad in (float("nan"), float("inf"), "11", True):
+        with pytest.raises(ValidationError, match="finite"):
+            d.engine.handle(c.Arrive(interaction_id="c9", queue_id="q"), bad)  # type: ignore[arg-type]
+    assert d.engine.interaction_ids() == []
 
 
 def test_queue_stats_and_ewt(one_queue: Driver) -> None:
