@@ -142,7 +142,6 @@ class EngineBase:
         self._last_agent: dict[str, str] = {}
         self._timers = Timers()
         self._out: list[e.Event] = []
-        self._pending: list[e.Event] = []
         self._seq = 0
         self._offer_seq = 0
         for a in config.agents:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from switchboard.acd.base import S
 from switchboard.acd.contacts import Contacts
-from switchboard.acd.machines import INTERACTION_TABLE, Act, step
+from switchboard.acd.machines import Act, interaction_step
 from switchboard.acd.runtime import Agent, Interaction
 from switchboard.domain import commands as c
 from switchboard.domain import trusted as t
@@ -29,7 +29,7 @@ class Calls(Contacts):
                                           queue_id=it.queue_id))
             self._sync(agent, now, "consult")
             return
-        step(INTERACTION_TABLE, it.state, Act.ANSWER, f"interaction {it.id}")
+        interaction_step(it.state, Act.ANSWER, it.id)
         self._drop_offer(it, res)
         it.state = S.CONNECTED
         it.overdue.clear()
@@ -64,14 +64,14 @@ class Calls(Contacts):
     # ------------------------------------------------------------------ in a call
     def _hold(self, cmd: c.Hold, now: float) -> None:
         it = self._get(cmd.interaction_id)
-        it.state = step(INTERACTION_TABLE, it.state, Act.HOLD, f"interaction {it.id}")
+        it.state = interaction_step(it.state, Act.HOLD, it.id)
         it.held_since = now
         self._emit(t.Held(at=now, interaction_id=it.id, agent_id=it.agent_id,
                           queue_id=it.queue_id))
 
     def _resume(self, cmd: c.Resume, now: float) -> None:
         it = self._get(cmd.interaction_id)
-        it.state = step(INTERACTION_TABLE, it.state, Act.RESUME, f"interaction {it.id}")
+        it.state = interaction_step(it.state, Act.RESUME, it.id)
         self._do_resume(it, now)
 
     def _do_resume(self, it: Interaction, now: float) -> None:

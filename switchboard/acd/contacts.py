@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.acd.base import AHT_SMOOTHING, S
-from switchboard.acd.machines import INTERACTION_TABLE, Act, step
+from switchboard.acd.machines import Act, interaction_step
 from switchboard.acd.routing import Routing
 from switchboard.acd.runtime import Agent, Interaction
 from switchboard.domain import commands as c
@@ -63,7 +63,7 @@ class Contacts(Routing):
 
     def _enqueue(self, it: Interaction, q: QueueConfig, now: float, priority: int,
                  skills: Any, preferred: str | None) -> None:
-        step(INTERACTION_TABLE, it.state, Act.ENQUEUE, f"interaction {it.id}")
+        interaction_step(it.state, Act.ENQUEUE, it.id)
         self.config.check_skills(skills, "skills")
         reason: EndReason | None = None
         if q.max_length is not None and len(self._queued[q.id]) >= q.max_length:
@@ -173,14 +173,14 @@ class Contacts(Routing):
     def _hangup(self, cmd: c.Hangup, now: float) -> None:
         it = self._get(cmd.interaction_id)
         if it.state is S.IVR:
-            step(INTERACTION_TABLE, it.state, Act.SELF_SERVICE, f"interaction {it.id}")
+            interaction_step(it.state, Act.SELF_SERVICE, it.id)
             it.state = S.ENDED
             self._emit(t.Ended(at=now, interaction_id=it.id, by=cmd.by))
             self._close(it)
         elif it.state in (S.QUEUED, S.OFFERED, S.SCHEDULED):
             self._leave_line(it, now, e.Abandoned, EndReason.CUSTOMER_HANGUP)
         else:
-            step(INTERACTION_TABLE, it.state, Act.END, f"interaction {it.id}")
+            interaction_step(it.state, Act.END, it.id)
             self._end_connected(it, now, cmd.by)
 
     def _leave_queue(self, cmd: c.LeaveQueue, now: float) -> None:
@@ -241,7 +241,7 @@ class Contacts(Routing):
                                  wrapup_s=now - start, disposition=disposition, notes=notes,
                                  timed_out=timed_out))
         if it is not None and it.state is S.WRAPUP and it.agent_id == agent.id:
-            it.state = step(INTERACTION_TABLE, it.state, Act.WRAPUP_END, f"interaction {iid}")
+            it.state = interaction_step(it.state, Act.WRAPUP_END, iid)
             self._close(it)
         self._sync(agent, now, "wrapup_ended")
         self._serve(agent, now)

@@ -79,17 +79,27 @@ class Engine(Agents):
     def handle(self, command: c.Command, now: float) -> list[e.Event]:
         """Apply one command at time ``now``; return the events it caused (after
         those of any timers due by ``now``). Raises and changes nothing when
-        the command is invalid in the current state."""
-        handler = self._handlers.get(type(command))
+        the command is invalid in the current state; the events of the timers
+        that fired before it stay for the next call."""
+        handler = self._handlers.get(command.__class__)
         if handler is None:
             raise ValidationError(f"unknown command {type(command).__name__}", field="command")
-        self._pending.extend(self.advance(now))
+        self._tick(now)
         handler(command, now)
-        out, self._out, self._pending = self._pending + self._out, [], []
+        out = self._out
+        self._out = []
         return out
 
     def advance(self, now: float) -> list[e.Event]:
         """Fire every timer due by ``now``; return what happened, in time order."""
+        self._tick(now)
+        out = self._out
+        self._out = []
+        return out
+
+    def _tick(self, now: float) -> None:
+        """Move the clock to ``now``, firing due timers (their events go to the
+        output in time order)."""
         try:  # also refuses NaN, infinity and what is not a number
             ok = self.now <= now < INF and now.__class__ is not bool
         except TypeError:
@@ -98,10 +108,6 @@ class Engine(Agents):
             _check_time(now, self.now)
         self._timers.pop_due(now, self._fire)
         self.now = now
-        out, self._out = self._out, []
-        if self._pending:
-            out, self._pending = self._pending + out, []
-        return out
 
     def next_deadline(self) -> float | None:
         """The earliest time at which :meth:`advance` has something to do."""

@@ -87,6 +87,17 @@ def step(table: dict[tuple[S, Act], S], state: S, action: Act, what: str) -> S:
     return nxt
 
 
+def interaction_step(state: S, action: Act, interaction_id: str) -> S:
+    """:func:`step` on :data:`INTERACTION_TABLE`, the error naming the
+    interaction. Runs several times per routing decision, so the message is
+    only formatted when the step is refused."""
+    nxt = INTERACTION_TABLE.get((state, action))
+    if nxt is None:
+        raise InvalidTransition(
+            f"interaction {interaction_id} is {state.value}: cannot {action.value}")
+    return nxt
+
+
 STATUS_TABLE: dict[tuple[AgentStatus, AgentStatus], bool] = {
     (AgentStatus.OFFLINE, AgentStatus.READY): True,
     (AgentStatus.OFFLINE, AgentStatus.NOT_READY): True,

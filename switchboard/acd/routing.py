@@ -7,9 +7,16 @@ from typing import Any
 from sortedcontainers import SortedKeyList
 
 from switchboard.acd.base import MAX_BUSY_HISTORY_S, EngineBase, S
-from switchboard.acd.machines import INTERACTION_TABLE, Act, step
-from switchboard.acd.runtime import Agent, Interaction, Pool, PoolSpec, Reservation, _sort_key
-from switchboard.acd.strategies import KEY_FUNCTIONS
+from switchboard.acd.machines import Act, interaction_step
+from switchboard.acd.runtime import (
+    NONE_FREE,
+    Agent,
+    Interaction,
+    Pool,
+    PoolSpec,
+    Reservation,
+    _sort_key,
+)
 from switchboard.domain import events as e
 from switchboard.domain import trusted as t
 from switchboard.domain.enums import AgentState, AgentStatus, Channel, EndReason, OfferEnd, Strategy
@@ -115,7 +122,7 @@ class Routing(EngineBase):
         return agent.free_channels(self.config.exclusive_channels)
 
     def _index(self, agent: Agent, pool: Pool, ch: Channel) -> None:
-        key = KEY_FUNCTIONS[pool.strategy](agent, pool, self.now)
+        key = pool.key_fn(agent, pool, self.now)
         slot = (pool.id, ch)
         if agent.index_keys.get(slot) != key:
             pool.free[ch].add(agent.id, key, agent.config.weight)
@@ -131,8 +138,14 @@ class Routing(EngineBase):
     def _refresh(self, agent: Agent) -> None:
         """Put the agent in, or take it out of, the free index of each of its pools."""
         free = self._free_channels(agent)
-        if not agent.index_keys and not any(free.values()):
-            return  # not free anywhere, before or after: nothing to re-index
+        if free is NONE_FREE:
+            keys = agent.index_keys
+            if keys:  # out of every index it is in (each index is told once)
+                pools = self._pool_list
+                for pid, ch in keys:
+                    pools[pid].free[ch].discard(agent.id)
+                keys.clear()
+            return
         for pool in agent.pools:
             self._refresh_in(agent, pool, free)
 
@@ -140,9 +153,9 @@ class Routing(EngineBase):
         """Emit ``agent_state`` if status or derived state changed; keep the busy
         history (LOA) and the idle-since time (MIA) current; re-index the agent."""
         state = agent.state()
-        current = (agent.status, agent.reason, state)
         before = agent.last_state
-        if current != before:
+        if state is not before[2] or agent.status is not before[0] or agent.reason != before[1]:
+            current = (agent.status, agent.reason, state)
             busy = state in (AgentState.BUSY, AgentState.WRAPUP)
             was_busy = before[2] in (AgentState.BUSY, AgentState.WRAPUP)
             if busy and agent.busy_since is None:
@@ -263,7 +276,7 @@ class Routing(EngineBase):
         ring = q.ring_timeout_s if q else 20.0
         if it.state is S.QUEUED:
             self._unplace(it)
-            it.state = step(INTERACTION_TABLE, it.state, Act.OFFER, f"interaction {it.id}")
+            it.state = interaction_step(it.state, Act.OFFER, it.id)
         self._offer_seq += 1
         res = Reservation(id=f"r{self._offer_seq}", interaction_id=it.id, agent_id=agent.id,
                           queue_id=it.queue_id, offered_at=now, expires_at=now + ring)
@@ -321,7 +334,7 @@ class Routing(EngineBase):
         if how is not OfferEnd.WITHDRAWN:
             self._sync(agent, now, how.value)
         if it.state is S.OFFERED and not it.offers:
-            it.state = step(INTERACTION_TABLE, it.state, Act.OFFER_END, f"interaction {it.id}")
+            it.state = interaction_step(it.state, Act.OFFER_END, it.id)
             overdue, it.overdue = it.overdue, set()
             if "timeout" in overdue:  # its time in queue ran out while it rang
                 self._leave_line(it, now, e.Exited, EndReason.TIMEOUT)

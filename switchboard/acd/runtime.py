@@ -15,7 +15,7 @@ from typing import Any
 from sortedcontainers import SortedKeyList
 
 from switchboard.acd.index import FreeAgents, new_index
-from switchboard.acd.machines import derive_agent_state
+from switchboard.acd.strategies import KEY_FUNCTIONS, KeyFn
 from switchboard.domain.enums import (
     AgentState,
     AgentStatus,
@@ -27,6 +27,8 @@ from switchboard.domain.enums import (
 from switchboard.domain.model import AgentConfig, Customer
 
 CHANNELS = tuple(Channel)
+# free_channels() of an agent that can take nothing: one shared dict, never mutated.
+NONE_FREE: dict[Channel, bool] = dict.fromkeys(CHANNELS, False)
 
 
 @dataclass(slots=True, eq=False)  # identity: the same contact, not an equal one
@@ -88,11 +90,14 @@ class Agent:
     """An agent's runtime record; satisfies :class:`.strategies.AgentView`."""
 
     __slots__ = (
+        "_idle_free",
+        "_idle_free_of",
         "busy_periods",
         "busy_since",
         "config",
         "contacts",
         "handled",
+        "id",
         "idle_since",
         "index_keys",
         "last_state",
@@ -105,7 +110,10 @@ class Agent:
     )
 
     def __init__(self, config: AgentConfig, now: float) -> None:
+        self.id = config.id  # never changes: the engine keys agents by it
         self.config = config
+        self._idle_free: dict[Channel, bool] = NONE_FREE
+        self._idle_free_of: AgentConfig | None = None  # the config _idle_free is for
         self.status = AgentStatus.OFFLINE
         self.reason: str | None = None
         self.contacts: dict[str, Channel] = {}  # connected, held or consulting
@@ -122,11 +130,7 @@ class Agent:
         self.last_state: tuple[AgentStatus, str | None, AgentState] = (
             AgentStatus.OFFLINE, None, AgentState.IDLE)
 
-    # --- the AgentView protocol -------------------------------------------------
-    @property
-    def id(self) -> str:
-        return self.config.id
-
+    # --- the AgentView protocol (and ``id``) ------------------------------------
     @property
     def order(self) -> int:
         return self.config.order
@@ -175,21 +179,34 @@ class Agent:
         return load.get(channel, 0) < cap
 
     def free_channels(self, exclusive: frozenset[Channel]) -> dict[Channel, bool]:
-        """:meth:`can_take` for every channel at once, counting the load once."""
+        """:meth:`can_take` for every channel at once, counting the load once.
+        :data:`NONE_FREE` (shared: do not mutate) when it can take nothing."""
         if self.status is not AgentStatus.READY:
-            return dict.fromkeys(CHANNELS, False)
+            return NONE_FREE
         cap = self.config.capacity
         if not (self.contacts or self.wrapups or self.offers):
-            return {ch: cap.get(ch, 0) > 0 for ch in CHANNELS}
+            if self._idle_free_of is not self.config:
+                free = {ch: cap.get(ch, 0) > 0 for ch in CHANNELS}
+                self._idle_free = free if any(free.values()) else NONE_FREE
+                self._idle_free_of = self.config
+            return self._idle_free
         load = self.load()
-        if any(load.get(ch) for ch in exclusive):
-            return dict.fromkeys(CHANNELS, False)
-        return {ch: ch not in exclusive and load.get(ch, 0) < cap.get(ch, 0) for ch in CHANNELS}
+        for ch in exclusive:
+            if ch in load:
+                return NONE_FREE
+        free = {ch: ch not in exclusive and load.get(ch, 0) < cap.get(ch, 0) for ch in CHANNELS}
+        return free if any(free.values()) else NONE_FREE
 
     def state(self) -> AgentState:
-        return derive_agent_state(
-            active=len(self.contacts), wrapups=len(self.wrapups), offers=len(self.offers)
-        )
+        """:func:`.machines.derive_agent_state` of its contacts (written out: this
+        runs on every change of every agent)."""
+        if self.contacts:
+            return AgentState.BUSY
+        if self.wrapups:
+            return AgentState.WRAPUP
+        if self.offers:
+            return AgentState.RESERVED
+        return AgentState.IDLE
 
     def trim_busy(self, now: float, keep_s: float) -> None:
         while self.busy_periods and self.busy_periods[0][1] < now - keep_s:
@@ -223,6 +240,7 @@ class Pool:
     __slots__ = (
         "free",
         "id",
+        "key_fn",
         "logged_in",
         "members_set",
         "occupancy_window_s",
@@ -241,6 +259,7 @@ class Pool:
         self.queue_id = queue_id
         self.spec = spec
         self.strategy = strategy
+        self.key_fn: KeyFn = KEY_FUNCTIONS[strategy]
         self.required: Mapping[str, int] = dict(spec.skills)
         self.ranks = ranks
         self.occupancy_window_s = occupancy_window_s

@@ -21,6 +21,22 @@ def _require(value: Any, name: str) -> None:
         raise ValidationError("is required", field=name)
 
 
+def _enum(command: Command, name: str, enum: type[Any]) -> None:
+    """Turn the field into the enum's member (already one: nothing to do)."""
+    value = getattr(command, name)
+    if value.__class__ is enum:
+        return
+    try:
+        object.__setattr__(command, name, enum(value))
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise ValidationError(f"{value!r} is not one of {allowed}", field=name) from None
+
+
+# A contact with no customer details: frozen, so one instance serves every default.
+NO_CUSTOMER = Customer()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:
     """Base of every engine input."""
@@ -34,7 +50,7 @@ class Arrive(Command):
     interaction_id: str
     channel: Channel = Channel.VOICE
     direction: Direction = Direction.INBOUND
-    customer: Customer = field(default_factory=Customer)
+    customer: Customer = NO_CUSTOMER
     priority: int = 0
     attributes: Mapping[str, Any] = field(default_factory=dict)
     queue_id: str | None = None
@@ -43,13 +59,8 @@ class Arrive(Command):
 
     def __post_init__(self) -> None:
         _require(self.interaction_id, "interaction_id")
-        for name, enum in (("channel", Channel), ("direction", Direction)):
-            try:
-                object.__setattr__(self, name, enum(getattr(self, name)))
-            except ValueError:
-                allowed = ", ".join(e.value for e in enum)
-                raise ValidationError(f"{getattr(self, name)!r} is not one of {allowed}",
-                                      field=name) from None
+        _enum(self, "channel", Channel)
+        _enum(self, "direction", Direction)
         if isinstance(self.priority, bool) or not isinstance(self.priority, int):
             raise ValidationError("must be a whole number", field="priority")
         object.__setattr__(self, "skills", check_levels(self.skills, "skills"))
@@ -225,7 +236,7 @@ class ScheduleCallback(Command):
     interaction_id: str
     queue_id: str
     due_at: float
-    customer: Customer = field(default_factory=Customer)
+    customer: Customer = NO_CUSTOMER
     phone: str | None = None
     priority: int = 0
     channel: Channel = Channel.VOICE

@@ -44,10 +44,15 @@ def _check_seconds(value: Any, where: str, *, allow_none: bool = False) -> None:
         raise ConfigError(f"must be a number of seconds >= 0, got {value!r}", field=where)
 
 
+NO_LEVELS: Mapping[str, int] = MappingProxyType({})
+
+
 def check_levels(skills: Mapping[str, int], where: str) -> Mapping[str, int]:
     """Validate a {skill: proficiency} mapping; return a read-only copy."""
     if not isinstance(skills, Mapping):
         raise ConfigError("must be a mapping of skill name to level 1..10", field=where)
+    if not skills:
+        return NO_LEVELS
     out: dict[str, int] = {}
     for name, level in skills.items():
         _check_id(name, f"{where}")
