@@ -159,7 +159,7 @@ class NaiveEngine(Engine):
             return
         if it.state is not InteractionState.QUEUED or it.pool is None or it.due_at is not None:
             return
-        if it.pool.waiting_list(it.channel)[0] is not it:
+        if it.pool.waiting_list(it.channel).first() is not it:
             return  # as the engine: free agents go to the first contact in line
         agent = self.scan(it.pool, it.channel, now, skip)
         if agent is not None:

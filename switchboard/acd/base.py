@@ -13,8 +13,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sortedcontainers import SortedKeyList
-
+from switchboard.acd.line import Line
 from switchboard.acd.runtime import Agent, Interaction, Pool, PoolSpec, Reservation
 from switchboard.acd.timers import Timers
 from switchboard.domain import events as e
@@ -137,7 +136,7 @@ class EngineBase:
         self._pool_seq = 0  # pool ids: never reused, even after a queue is removed
         self._main_pool: dict[str, Pool] = {}
         self._stage_pools: dict[tuple[str, int, tuple[tuple[str, int], ...]], Pool] = {}
-        self._queued: dict[str, SortedKeyList[Interaction, Any]] = {}
+        self._queued: dict[str, Line[Interaction]] = {}
         self._aht: dict[str, float] = {}
         self._last_agent: dict[str, str] = {}
         self._timers = Timers()
@@ -155,7 +154,7 @@ class EngineBase:
         if it is None or it.state is not S.QUEUED or it.queue_id is None:
             return None
         try:
-            return int(self._queued[it.queue_id].index(it)) + 1
+            return self._queued[it.queue_id].index(it) + 1
         except ValueError:
             return None
 

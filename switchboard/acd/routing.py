@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sortedcontainers import SortedKeyList
-
 from switchboard.acd.base import MAX_BUSY_HISTORY_S, EngineBase, S
+from switchboard.acd.line import Line
 from switchboard.acd.machines import Act, interaction_step
 from switchboard.acd.runtime import (
     NONE_FREE,
@@ -15,7 +14,6 @@ from switchboard.acd.runtime import (
     Pool,
     PoolSpec,
     Reservation,
-    _sort_key,
 )
 from switchboard.domain import events as e
 from switchboard.domain import trusted as t
@@ -23,13 +21,15 @@ from switchboard.domain.enums import AgentState, AgentStatus, Channel, EndReason
 from switchboard.domain.errors import Conflict
 from switchboard.domain.model import QueueConfig
 
+_BUSY = frozenset({AgentState.BUSY, AgentState.WRAPUP})
+
 
 class Routing(EngineBase):
     # ------------------------------------------------------------------ pools
     def _add_queue(self, q: QueueConfig) -> None:
         self._queues[q.id] = q
         self._stage_pools.clear()  # specs may name this queue (expansion to its agents)
-        self._queued.setdefault(q.id, SortedKeyList(key=_sort_key))
+        self._queued.setdefault(q.id, Line())
         self._main_pool[q.id] = self._pool(q, self._spec(q, 0, {}))
 
     def _remove_pools(self, queue_id: str) -> None:
@@ -156,8 +156,8 @@ class Routing(EngineBase):
         before = agent.last_state
         if state is not before[2] or agent.status is not before[0] or agent.reason != before[1]:
             current = (agent.status, agent.reason, state)
-            busy = state in (AgentState.BUSY, AgentState.WRAPUP)
-            was_busy = before[2] in (AgentState.BUSY, AgentState.WRAPUP)
+            busy = state in _BUSY
+            was_busy = before[2] in _BUSY
             if busy and agent.busy_since is None:
                 agent.busy_since = now
             elif not busy and agent.busy_since is not None:
@@ -231,7 +231,7 @@ class Routing(EngineBase):
         if it.state is not S.QUEUED or it.pool is None or it.due_at is not None:
             return
         pool = it.pool
-        if pool.waiting_list(it.channel)[0] is not it:
+        if pool.waiting_list(it.channel).first() is not it:
             return  # a higher-ranked contact waits: free agents go to it first
         idx = self._free_index(pool, it.channel)
         if pool.strategy is Strategy.RING_ALL:
@@ -261,7 +261,7 @@ class Routing(EngineBase):
                 for ch, lst in pool.waiting.items():
                     if not lst or not agent.can_take(ch, excl):
                         continue
-                    head: Interaction = lst[0]
+                    head = lst.first()
                     rank = self._effective_rank(head, pool, now)
                     if best is None or rank < best[0]:
                         best = (rank, head, pool)

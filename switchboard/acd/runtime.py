@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sortedcontainers import SortedKeyList
-
 from switchboard.acd.index import FreeAgents, new_index
+from switchboard.acd.line import Line
 from switchboard.acd.strategies import KEY_FUNCTIONS, KeyFn
 from switchboard.domain.enums import (
     AgentState,
@@ -190,10 +189,17 @@ class Agent:
                 self._idle_free = free if any(free.values()) else NONE_FREE
                 self._idle_free_of = self.config
             return self._idle_free
-        load = self.load()
-        for ch in exclusive:
-            if ch in load:
+        # Something exclusive (a call) in hand, ringing or in wrap-up: nothing else.
+        for ch in self.contacts.values():
+            if ch in exclusive:
                 return NONE_FREE
+        for ch in self.offers.values():
+            if ch in exclusive:
+                return NONE_FREE
+        for entry in self.wrapups.values():
+            if entry[0] in exclusive:
+                return NONE_FREE
+        load = self.load()
         free = {ch: ch not in exclusive and load.get(ch, 0) < cap.get(ch, 0) for ch in CHANNELS}
         return free if any(free.values()) else NONE_FREE
 
@@ -267,7 +273,7 @@ class Pool:
         self.logged_in = 0
         self.ready = 0
         self.free: dict[Channel, FreeAgents] = {}
-        self.waiting: dict[Channel, SortedKeyList[Interaction, Any]] = {}
+        self.waiting: dict[Channel, Line[Interaction]] = {}
 
     def rank(self, agent_id: str, default: int) -> int:
         return self.ranks.get(agent_id, default)
@@ -278,12 +284,9 @@ class Pool:
             idx = self.free[channel] = new_index(self.strategy)
         return idx
 
-    def waiting_list(self, channel: Channel) -> SortedKeyList[Interaction, Any]:
+    def waiting_list(self, channel: Channel) -> Line[Interaction]:
         lst = self.waiting.get(channel)
         if lst is None:
-            lst = self.waiting[channel] = SortedKeyList(key=_sort_key)
+            lst = self.waiting[channel] = Line()
         return lst
 
-
-def _sort_key(it: Interaction) -> tuple[float, float, int]:
-    return it.sort_key
