@@ -9,7 +9,7 @@ and the per-day figures give a confidence interval across days.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -75,55 +75,71 @@ class Collector:
     tally: DayTally = field(default_factory=DayTally)
     _agents: dict[str, tuple[float, int]] = field(default_factory=dict)
     _queued: set[str] = field(default_factory=set)
+    _count: dict[type[e.Event], str] = field(init=False, repr=False)
+    _react: dict[type[e.Event], Callable[[Any], None]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._count = {  # events that only count: the DayTally field each adds 1 to
+            e.Arrived: "contacts", e.OfferTimedOut: "rna", e.Transferred: "transfers",
+            e.Overflowed: "overflows", e.CallbackRequested: "callbacks",
+            e.CallbackScheduled: "callbacks",
+        }
+        self._react: dict[type[e.Event], Callable[[Any], None]] = {
+            e.AgentStateChanged: self._agent, e.Answered: self._answered,
+            e.Ended: self._ended, e.WrapupEnded: self._wrapup_ended,
+            e.Enqueued: self._enqueued, e.Abandoned: self._abandoned, e.Exited: self._exited,
+            e.EnqueueRefused: self._refused,
+            **{k: self._counted for k in self._count},
+        }
 
     def feed(self, events: Sequence[e.Event]) -> None:
-        t = self.tally
+        react = self._react.get
         for ev in events:
-            k = type(ev)
-            if k is e.AgentStateChanged:
-                self._agent(ev)  # type: ignore[arg-type]
-            elif k is e.Answered:
-                w = ev.wait_s  # type: ignore[attr-defined]
-                t.answered += 1
-                t.wait_answered_s += w
-                if w <= self.threshold_s:
-                    t.met += 1
-                if t.max_wait_s is None or w > t.max_wait_s:
-                    t.max_wait_s = w
-            elif k is e.Ended:
-                if ev.agent_id is not None:
-                    t.talk_s += ev.talk_s  # type: ignore[attr-defined]
-                    h = ev.hold_s  # type: ignore[attr-defined]
-                    t.hold_s += h
-                    if h > 0:
-                        t.held += 1
-                elif ev.interaction_id in self._queued:
-                    self._queued.discard(ev.interaction_id)
-                else:
-                    t.self_service += 1
-            elif k is e.WrapupEnded:
-                t.acw_s += ev.wrapup_s  # type: ignore[attr-defined]
-                self._queued.discard(ev.interaction_id)
-            elif k is e.Arrived:
-                t.contacts += 1
-            elif k is e.Enqueued:
-                t.offered += 1
-                self._queued.add(ev.interaction_id)  # type: ignore[arg-type]
-            elif k is e.Abandoned:
-                self._abandoned(ev)  # type: ignore[arg-type]
-            elif k is e.Exited:
-                t.exited += 1
-                self._queued.discard(ev.interaction_id)
-            elif k is e.OfferTimedOut:
-                t.rna += 1
-            elif k is e.Transferred:
-                t.transfers += 1
-            elif k is e.Overflowed:
-                t.overflows += 1
-            elif k is e.CallbackRequested or k is e.CallbackScheduled:
-                t.callbacks += 1
-            elif k is e.EnqueueRefused:
-                self._queued.add(ev.interaction_id)  # type: ignore[arg-type]
+            reaction = react(ev.__class__)
+            if reaction is not None:
+                reaction(ev)
+
+    def _counted(self, ev: e.Event) -> None:
+        name = self._count[ev.__class__]
+        setattr(self.tally, name, getattr(self.tally, name) + 1)
+
+    def _answered(self, ev: e.Answered) -> None:
+        t = self.tally
+        w = ev.wait_s
+        t.answered += 1
+        t.wait_answered_s += w
+        if w <= self.threshold_s:
+            t.met += 1
+        if t.max_wait_s is None or w > t.max_wait_s:
+            t.max_wait_s = w
+
+    def _ended(self, ev: e.Ended) -> None:
+        t = self.tally
+        if ev.agent_id is not None:
+            t.talk_s += ev.talk_s
+            h = ev.hold_s
+            t.hold_s += h
+            if h > 0:
+                t.held += 1
+        elif ev.interaction_id in self._queued:
+            self._queued.discard(ev.interaction_id)
+        else:
+            t.self_service += 1
+
+    def _wrapup_ended(self, ev: e.WrapupEnded) -> None:
+        self.tally.acw_s += ev.wrapup_s
+        self._queued.discard(ev.interaction_id)
+
+    def _enqueued(self, ev: e.Enqueued) -> None:
+        self.tally.offered += 1
+        self._queued.add(ev.interaction_id)  # type: ignore[arg-type]
+
+    def _exited(self, ev: e.Exited) -> None:
+        self.tally.exited += 1
+        self._queued.discard(ev.interaction_id)
+
+    def _refused(self, ev: e.EnqueueRefused) -> None:
+        self._queued.add(ev.interaction_id)  # type: ignore[arg-type]
 
     def _abandoned(self, ev: e.Abandoned) -> None:
         t = self.tally

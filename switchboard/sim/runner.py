@@ -25,6 +25,7 @@ import heapq
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from switchboard.acd.engine import Engine
 from switchboard.domain import commands as c
@@ -116,6 +117,7 @@ class _Day:
         self.mode: dict[str, int] = {}
         self.work: dict[str, int] = {}  # answered contacts not yet through wrap-up
         self.sources: list[Iterator[float]] = []
+        self.reactions = self._reactions()
 
     def push(self, at: float, action: int, a: object = None, b: object = None) -> None:
         self.seq += 1
@@ -264,59 +266,90 @@ class _Day:
 
     # ------------------------------------------------------------ engine events
     def _after(self, at: float, events: list[e.Event]) -> None:
-        """React to what the engine did; more engine events may follow (logouts)."""
-        rng = self.rng
-        streams = self.sc.streams
-        push = self.push
+        """React to what the engine did; more engine events may follow (logouts).
+        One reaction per event type (none for the rest, e.g. agent states)."""
+        react = self.reactions.get
         while events:
             if self.sink is not None:
                 self.sink(events)
             self.collector.feed(events)
             more: list[e.Event] = []
             for ev in events:
-                k = type(ev)
-                if k is e.AgentStateChanged or k is e.Arrived:
-                    continue
-                iid: str = ev.interaction_id  # type: ignore[assignment]
-                if k is e.Offered:
-                    self.offers.add((iid, ev.agent_id))  # type: ignore[arg-type]
-                    ans = self.sc.answer_s
-                    push(at if ans is None else at + ans.sample(rng), _ACCEPT, iid, ev.agent_id)
-                elif k is e.Answered:
-                    aid: str = ev.agent_id  # type: ignore[assignment]
-                    self.offers.discard((iid, aid))
-                    self.waiting.discard(iid)
-                    self.work[aid] += 1
-                    push(at + streams[self.stream_of[iid]].aht.sample(rng), _HANGUP, iid)
-                elif k is e.Ended:
-                    if ev.agent_id is None:
-                        more.extend(self._closed(at, iid))
-                        continue
-                    wrap = streams[self.stream_of[iid]].wrapup
-                    if wrap is not None:
-                        self.wrapping.add((iid, ev.agent_id))
-                        push(at + wrap.sample(rng), _WRAP, iid, ev.agent_id)
-                elif k is e.WrapupEnded:
-                    aid = ev.agent_id  # type: ignore[assignment]
-                    self.wrapping.discard((iid, aid))
-                    self.work[aid] -= 1
-                    if self.mode[aid] == _LEAVING and not self.work[aid]:
-                        more.extend(self._leave(at, aid))
-                    more.extend(self._closed(at, iid))
-                elif k is e.Enqueued:
-                    if ev.callback_offered:  # type: ignore[attr-defined]
-                        p = streams[self.stream_of[iid]].callback_accept
-                        if p > 0 and rng.random() < p:
-                            push(at, _CALLBACK, iid)
-                elif k is e.Abandoned or k is e.Exited:
-                    self.waiting.discard(iid)
-                    more.extend(self._closed(at, iid))
-                elif k is e.OfferTimedOut or k is e.OfferWithdrawn or k is e.OfferRejected:
-                    self.offers.discard((iid, ev.agent_id))
-                elif k is e.EnqueueRefused:
-                    self.waiting.discard(iid)
-                    push(at, _REFUSED, iid)
+                reaction = react(ev.__class__)
+                if reaction is not None:
+                    reaction(at, ev, more)
             events = more
+
+    def _reactions(self) -> dict[type[e.Event], Callable[[float, Any, list[e.Event]], None]]:
+        return {
+            e.Offered: self._on_offered,
+            e.Answered: self._on_answered,
+            e.Ended: self._on_ended,
+            e.WrapupEnded: self._on_wrapup_ended,
+            e.Enqueued: self._on_enqueued,
+            e.Abandoned: self._on_left,
+            e.Exited: self._on_left,
+            e.OfferTimedOut: self._on_offer_ended,
+            e.OfferWithdrawn: self._on_offer_ended,
+            e.OfferRejected: self._on_offer_ended,
+            e.EnqueueRefused: self._on_refused,
+        }
+
+    def _on_offered(self, at: float, ev: e.Offered, more: list[e.Event]) -> None:
+        iid: str = ev.interaction_id  # type: ignore[assignment]
+        aid: str = ev.agent_id  # type: ignore[assignment]
+        self.offers.add((iid, aid))
+        ans = self.sc.answer_s
+        self.push(at if ans is None else at + ans.sample(self.rng), _ACCEPT, iid, aid)
+
+    def _on_answered(self, at: float, ev: e.Answered, more: list[e.Event]) -> None:
+        iid: str = ev.interaction_id  # type: ignore[assignment]
+        aid: str = ev.agent_id  # type: ignore[assignment]
+        self.offers.discard((iid, aid))
+        self.waiting.discard(iid)
+        self.work[aid] += 1
+        aht = self.sc.streams[self.stream_of[iid]].aht
+        self.push(at + aht.sample(self.rng), _HANGUP, iid)
+
+    def _on_ended(self, at: float, ev: e.Ended, more: list[e.Event]) -> None:
+        iid: str = ev.interaction_id  # type: ignore[assignment]
+        if ev.agent_id is None:
+            more.extend(self._closed(at, iid))
+            return
+        wrap = self.sc.streams[self.stream_of[iid]].wrapup
+        if wrap is not None:
+            self.wrapping.add((iid, ev.agent_id))
+            self.push(at + wrap.sample(self.rng), _WRAP, iid, ev.agent_id)
+
+    def _on_wrapup_ended(self, at: float, ev: e.WrapupEnded, more: list[e.Event]) -> None:
+        iid: str = ev.interaction_id  # type: ignore[assignment]
+        aid: str = ev.agent_id  # type: ignore[assignment]
+        self.wrapping.discard((iid, aid))
+        self.work[aid] -= 1
+        if self.mode[aid] == _LEAVING and not self.work[aid]:
+            more.extend(self._leave(at, aid))
+        more.extend(self._closed(at, iid))
+
+    def _on_enqueued(self, at: float, ev: e.Enqueued, more: list[e.Event]) -> None:
+        if ev.callback_offered:
+            iid: str = ev.interaction_id  # type: ignore[assignment]
+            p = self.sc.streams[self.stream_of[iid]].callback_accept
+            if p > 0 and self.rng.random() < p:
+                self.push(at, _CALLBACK, iid)
+
+    def _on_left(self, at: float, ev: e.Abandoned | e.Exited, more: list[e.Event]) -> None:
+        iid: str = ev.interaction_id  # type: ignore[assignment]
+        self.waiting.discard(iid)
+        more.extend(self._closed(at, iid))
+
+    def _on_offer_ended(self, at: float, ev: e.OfferTimedOut | e.OfferWithdrawn
+                        | e.OfferRejected, more: list[e.Event]) -> None:
+        self.offers.discard((ev.interaction_id, ev.agent_id))
+
+    def _on_refused(self, at: float, ev: e.EnqueueRefused, more: list[e.Event]) -> None:
+        iid: str = ev.interaction_id  # type: ignore[assignment]
+        self.waiting.discard(iid)
+        self.push(at, _REFUSED, iid)
 
     def _closed(self, at: float, iid: str) -> list[e.Event]:
         self.stream_of.pop(iid, None)
