@@ -86,7 +86,7 @@ class Agents(Calls):
             agent = self._agents[cfg.id] = Agent(cfg, now)
         else:
             agent.config = cfg
-        self._emit(t.AgentUpdated(at=now, agent_id=cfg.id, skills=cfg.skills,
+        self._out.append(t.AgentUpdated(at=now, agent_id=cfg.id, skills=cfg.skills,
                                   capacity={k.value: v for k, v in cfg.capacity.items()}))
         for pool in self._pool_list:
             eligible = pool.spec.eligible(cfg)

@@ -1,11 +1,11 @@
 """The routing engine's state and the helpers every part of it uses.
 
 :class:`EngineBase` holds the state; the behaviour lives in four parts, each a
-subclass of the one before (single inheritance, so the engine compiles with
-mypyc): :class:`~.routing.Routing`, :class:`~.contacts.Contacts`,
-:class:`~.calls.Calls`, :class:`~.agents.Agents`, and finally
-:class:`switchboard.acd.engine.Engine`. The methods one part calls on another
-are declared here, so each part can be read (and type-checked) on its own.
+subclass of the one before: :class:`~.routing.Routing`,
+:class:`~.contacts.Contacts`, :class:`~.calls.Calls`, :class:`~.agents.Agents`,
+and finally :class:`switchboard.acd.engine.Engine`. The methods one part calls
+on another are declared here with their real signatures, so each part can be
+read (and type-checked) on its own.
 """
 
 from __future__ import annotations
@@ -158,9 +158,6 @@ class EngineBase:
         except ValueError:
             return None
 
-    def _emit(self, event: e.Event) -> None:
-        self._out.append(event)
-
     def _get(self, interaction_id: str) -> Interaction:
         it = self._interactions.get(interaction_id)
         if it is None:
@@ -189,6 +186,8 @@ class EngineBase:
         it.timers[kind] = self._timers.set(at, kind, it.id)
 
     def _cancel_timers(self, it: Interaction, *kinds: str) -> None:
+        if not it.timers:
+            return
         for kind in kinds or tuple(it.timers):
             self._timers.cancel(it.timers.pop(kind, None))
 

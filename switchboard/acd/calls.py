@@ -25,7 +25,7 @@ class Calls(Contacts):
             self._drop_offer(it, res)
             agent.contacts[it.id] = it.channel
             it.participants.add(agent.id)
-            self._emit(t.ConferenceJoined(at=now, interaction_id=it.id, agent_id=agent.id,
+            self._out.append(t.ConferenceJoined(at=now, interaction_id=it.id, agent_id=agent.id,
                                           queue_id=it.queue_id))
             self._sync(agent, now, "consult")
             return
@@ -45,7 +45,7 @@ class Calls(Contacts):
         if key:
             self._last_agent[key] = agent.id
         start = it.sort_key[1]
-        self._emit(t.Answered(at=now, interaction_id=it.id, agent_id=agent.id,
+        self._out.append(t.Answered(at=now, interaction_id=it.id, agent_id=agent.id,
                               queue_id=it.queue_id, reservation_id=res.id,
                               wait_s=now - start, ring_s=now - res.offered_at))
         self._sync(agent, now, "answered")
@@ -66,7 +66,7 @@ class Calls(Contacts):
         it = self._get(cmd.interaction_id)
         it.state = interaction_step(it.state, Act.HOLD, it.id)
         it.held_since = now
-        self._emit(t.Held(at=now, interaction_id=it.id, agent_id=it.agent_id,
+        self._out.append(t.Held(at=now, interaction_id=it.id, agent_id=it.agent_id,
                           queue_id=it.queue_id))
 
     def _resume(self, cmd: c.Resume, now: float) -> None:
@@ -79,7 +79,7 @@ class Calls(Contacts):
         it.hold_s += held
         it.held_since = None
         it.state = S.CONNECTED
-        self._emit(t.Resumed(at=now, interaction_id=it.id, agent_id=it.agent_id,
+        self._out.append(t.Resumed(at=now, interaction_id=it.id, agent_id=it.agent_id,
                              queue_id=it.queue_id, hold_s=held))
 
     def _transfer(self, cmd: c.Transfer, now: float) -> None:
@@ -106,10 +106,10 @@ class Calls(Contacts):
             if it.state is S.CONNECTED:
                 it.state = S.HELD
                 it.held_since = now
-                self._emit(t.Held(at=now, interaction_id=it.id, agent_id=it.agent_id,
+                self._out.append(t.Held(at=now, interaction_id=it.id, agent_id=it.agent_id,
                                   queue_id=it.queue_id))
             it.consult_agent = target_a.id
-            self._emit(t.TransferStarted(at=now, interaction_id=it.id, agent_id=it.agent_id,
+            self._out.append(t.TransferStarted(at=now, interaction_id=it.id, agent_id=it.agent_id,
                                          queue_id=it.queue_id, to_agent=target_a.id))
             self._make_offer(it, target_a, now, ring_all=False)
             return
@@ -125,7 +125,7 @@ class Calls(Contacts):
             it.held_since = None
         for other in sorted(it.participants):
             self._part(it, self._agents[other], now)
-        self._emit(t.Transferred(at=now, interaction_id=it.id, agent_id=agent.id,
+        self._out.append(t.Transferred(at=now, interaction_id=it.id, agent_id=agent.id,
                                  queue_id=it.queue_id, to_agent=target_a.id if target_a else None,
                                  to_queue=target_q.id if target_q else None, mode=mode))
         self._start_wrapup(it, agent, now)
@@ -156,7 +156,7 @@ class Calls(Contacts):
         it.participants.discard(target)
         if it.held_since is not None:
             self._do_resume(it, now)
-        self._emit(t.Transferred(at=now, interaction_id=it.id, agent_id=old.id,
+        self._out.append(t.Transferred(at=now, interaction_id=it.id, agent_id=old.id,
                                  queue_id=it.queue_id, to_agent=target, mode="warm"))
         self._start_wrapup(it, old, now)
         it.agent_id = target
@@ -178,7 +178,7 @@ class Calls(Contacts):
             self._end_offer(it, res, now, OfferEnd.WITHDRAWN)  # also emits the cancel
             return
         it.consult_agent = None
-        self._emit(t.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
+        self._out.append(t.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
                                        queue_id=it.queue_id, to_agent=target.id))
         self._part(it, target, now)
 
@@ -193,7 +193,7 @@ class Calls(Contacts):
             raise AgentUnavailable(f"agent {agent.id} cannot join now", field="agent_id")
         agent.contacts[it.id] = it.channel
         it.participants.add(agent.id)
-        self._emit(t.ConferenceJoined(at=now, interaction_id=it.id, agent_id=agent.id,
+        self._out.append(t.ConferenceJoined(at=now, interaction_id=it.id, agent_id=agent.id,
                                       queue_id=it.queue_id))
         self._sync(agent, now, "conference")
 
@@ -210,7 +210,7 @@ class Calls(Contacts):
     def _part(self, it: Interaction, agent: Agent, now: float) -> None:
         it.participants.discard(agent.id)
         agent.contacts.pop(it.id, None)
-        self._emit(t.ConferenceLeft(at=now, interaction_id=it.id, agent_id=agent.id,
+        self._out.append(t.ConferenceLeft(at=now, interaction_id=it.id, agent_id=agent.id,
                                     queue_id=it.queue_id))
         self._sync(agent, now, "conference")
         self._serve(agent, now)
@@ -226,7 +226,7 @@ class Calls(Contacts):
         it.callback = True
         it.callback_phone = cmd.phone or it.customer.phone
         self._cancel_timers(it, "timeout")
-        self._emit(t.CallbackRequested(at=now, interaction_id=it.id, queue_id=it.queue_id,
+        self._out.append(t.CallbackRequested(at=now, interaction_id=it.id, queue_id=it.queue_id,
                                        phone=it.callback_phone))
 
     def _schedule_callback(self, cmd: c.ScheduleCallback, now: float) -> None:
@@ -239,12 +239,12 @@ class Calls(Contacts):
                          priority=cmd.priority, attributes={}, arrived_at=now,
                          callback=True, callback_phone=cmd.phone or cmd.customer.phone)
         self._interactions[it.id] = it
-        self._emit(t.Arrived(at=now, interaction_id=it.id, channel=it.channel,
+        self._out.append(t.Arrived(at=now, interaction_id=it.id, channel=it.channel,
                              direction=it.direction, customer=it.customer,
                              priority=it.priority))
         it.state = S.SCHEDULED
         it.queue_id = q.id
-        self._emit(t.CallbackScheduled(at=now, interaction_id=it.id, queue_id=q.id,
+        self._out.append(t.CallbackScheduled(at=now, interaction_id=it.id, queue_id=q.id,
                                        due_at=cmd.due_at, phone=it.callback_phone,
                                        priority=cmd.priority))
         if cmd.due_at <= now:

@@ -30,7 +30,7 @@ class Contacts(Routing):
                          customer=cmd.customer, priority=cmd.priority,
                          attributes=dict(cmd.attributes), arrived_at=now)
         self._interactions[it.id] = it
-        self._emit(t.Arrived(at=now, interaction_id=it.id, channel=it.channel,
+        self._out.append(t.Arrived(at=now, interaction_id=it.id, channel=it.channel,
                              direction=it.direction, customer=it.customer,
                              priority=it.priority, attributes=it.attributes))
         if cmd.queue_id is not None:
@@ -42,7 +42,7 @@ class Contacts(Routing):
         if it.state is not S.IVR:
             raise InvalidTransition(f"interaction {it.id} is {it.state.value}, not in IVR")
         it.attributes.update(cmd.attributes)
-        self._emit(t.IvrInput(at=now, interaction_id=it.id, digits=cmd.digits, step=cmd.step,
+        self._out.append(t.IvrInput(at=now, interaction_id=it.id, digits=cmd.digits, step=cmd.step,
                               attributes=cmd.attributes))
 
     def _enqueue_cmd(self, cmd: c.Enqueue, now: float) -> None:
@@ -64,14 +64,15 @@ class Contacts(Routing):
     def _enqueue(self, it: Interaction, q: QueueConfig, now: float, priority: int,
                  skills: Any, preferred: str | None) -> None:
         interaction_step(it.state, Act.ENQUEUE, it.id)
-        self.config.check_skills(skills, "skills")
+        if skills:
+            self.config.check_skills(skills, "skills")
         reason: EndReason | None = None
         if q.max_length is not None and len(self._queued[q.id]) >= q.max_length:
             reason = EndReason.QUEUE_FULL
         elif self._refusal(q, q.join_rule):
             reason = EndReason.NO_AGENTS
         if reason is not None:
-            self._emit(t.EnqueueRefused(at=now, interaction_id=it.id, queue_id=q.id,
+            self._out.append(t.EnqueueRefused(at=now, interaction_id=it.id, queue_id=q.id,
                                         reason=reason))
             return
         it.state = S.QUEUED
@@ -85,14 +86,14 @@ class Contacts(Routing):
         self._set_affinity(it, q, now, preferred)
         self._place(it, now)
         self._arm_queue_timers(it, q, now)
-        pos = self.position(it.id) or 0
+        pos = self._queued[q.id].index(it) + 1  # _place put it in its queue's line
         ewt = self._ewt_at(q.id, pos)
-        self._emit(t.Enqueued(at=now, interaction_id=it.id, queue_id=q.id, priority=priority,
+        self._out.append(t.Enqueued(at=now, interaction_id=it.id, queue_id=q.id, priority=priority,
                               skills=it.skills, position=pos, ewt_s=ewt,
                               callback_offered=q.callback_ewt_s is not None and (
                                   ewt is None or ewt > q.callback_ewt_s),
                               callback=it.callback))
-        if self._overflow_on_ewt(it, q, ewt, now):
+        if q.overflow and self._overflow_on_ewt(it, q, ewt, now):
             return
         self._try_offer(it, now)
 
@@ -100,9 +101,11 @@ class Contacts(Routing):
                       preferred: str | None) -> None:
         it.preferred_agent = None
         it.affinity_until = 0.0
+        if q.affinity_timeout_s <= 0:
+            return
         key = it.customer.id or it.customer.phone or it.customer.email
         candidate = preferred or (self._last_agent.get(key) if key else None)
-        if candidate is None or q.affinity_timeout_s <= 0:
+        if candidate is None:
             return
         agent = self._agents.get(candidate)
         if agent is None or agent.status is AgentStatus.OFFLINE \
@@ -114,7 +117,7 @@ class Contacts(Routing):
 
     def _arm_queue_timers(self, it: Interaction, q: QueueConfig, now: float) -> None:
         self._cancel_timers(it, "overflow", "timeout")
-        afters = [r.after_s for r in q.overflow if r.after_s is not None]
+        afters = [r.after_s for r in q.overflow if r.after_s is not None] if q.overflow else None
         if afters:
             self._set_timer(it, "overflow", now + min(afters))
         if q.timeout_s is not None and not it.callback:
@@ -137,7 +140,7 @@ class Contacts(Routing):
         """Overflow or supervisor move: a new queue leg; the customer's wait goes on."""
         self._unplace(it)
         self._cancel_timers(it)
-        self._emit(t.Overflowed(at=now, interaction_id=it.id, queue_id=it.queue_id,
+        self._out.append(t.Overflowed(at=now, interaction_id=it.id, queue_id=it.queue_id,
                                 to_queue=target.id, reason=reason))
         it.queue_id = target.id
         it.leg_enqueued_at = now
@@ -164,7 +167,7 @@ class Contacts(Routing):
         start = it.sort_key[1] if it.first_enqueued_at is not None else now
         it.state = S.ABANDONED
         build = t.Abandoned if event is e.Abandoned else t.Exited
-        self._emit(build(at=now, interaction_id=it.id, queue_id=it.queue_id, reason=reason,
+        self._out.append(build(at=now, interaction_id=it.id, queue_id=it.queue_id, reason=reason,
                          wait_s=now - start, position=pos))
         self._close(it)
         for agent in ringing:
@@ -175,7 +178,7 @@ class Contacts(Routing):
         if it.state is S.IVR:
             interaction_step(it.state, Act.SELF_SERVICE, it.id)
             it.state = S.ENDED
-            self._emit(t.Ended(at=now, interaction_id=it.id, by=cmd.by))
+            self._out.append(t.Ended(at=now, interaction_id=it.id, by=cmd.by))
             self._close(it)
         elif it.state in (S.QUEUED, S.OFFERED, S.SCHEDULED):
             self._leave_line(it, now, e.Abandoned, EndReason.CUSTOMER_HANGUP)
@@ -202,7 +205,7 @@ class Contacts(Routing):
         agent = self._agents[it.agent_id] if it.agent_id else None
         until = self._start_wrapup(it, agent, now) if agent else None
         it.state = S.WRAPUP
-        self._emit(t.Ended(at=now, interaction_id=it.id, agent_id=it.agent_id,
+        self._out.append(t.Ended(at=now, interaction_id=it.id, agent_id=it.agent_id,
                            queue_id=it.queue_id, by=by, talk_s=talk, hold_s=it.hold_s,
                            wrapup_until=until))
         q = self._queue_of(it)
@@ -237,7 +240,7 @@ class Contacts(Routing):
         self._timers.cancel(token)
         it = self._interactions.get(iid)
         qid = it.queue_id if it else None
-        self._emit(t.WrapupEnded(at=now, interaction_id=iid, agent_id=agent.id, queue_id=qid,
+        self._out.append(t.WrapupEnded(at=now, interaction_id=iid, agent_id=agent.id, queue_id=qid,
                                  wrapup_s=now - start, disposition=disposition, notes=notes,
                                  timed_out=timed_out))
         if it is not None and it.state is S.WRAPUP and it.agent_id == agent.id:
@@ -271,7 +274,7 @@ class Contacts(Routing):
         self._timers.cancel(token)
         token = self._timers.set(new_until, "wrapup", f"{agent.id}\x00{cmd.interaction_id}")
         agent.wrapups[cmd.interaction_id] = (ch, start, new_until, token)
-        self._emit(t.WrapupExtended(at=now, interaction_id=cmd.interaction_id,
+        self._out.append(t.WrapupExtended(at=now, interaction_id=cmd.interaction_id,
                                     agent_id=agent.id, queue_id=it.queue_id if it else None,
                                     wrapup_until=new_until))
 

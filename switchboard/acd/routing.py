@@ -167,7 +167,7 @@ class Routing(EngineBase):
             if was_busy and not busy:
                 agent.idle_since = now
             agent.last_state = current
-            self._emit(t.AgentStateChanged(at=now, agent_id=agent.id, status=agent.status,
+            self._out.append(t.AgentStateChanged(at=now, agent_id=agent.id, status=agent.status,
                                            reason=agent.reason, state=state, cause=cause))
         self._refresh(agent)
 
@@ -180,7 +180,8 @@ class Routing(EngineBase):
         elif q is None:
             raise Conflict(f"interaction {it.id} has no queue")
         else:
-            stage = sum(1 for s in q.steps if s.after_s <= now - it.leg_enqueued_at)
+            stage = sum(1 for s in q.steps if s.after_s <= now - it.leg_enqueued_at) \
+                if q.steps else 0
             it.stage = stage
             key = (q.id, stage, tuple(sorted(it.skills.items())) if it.skills else ())
             found = self._stage_pools.get(key)
@@ -284,7 +285,7 @@ class Routing(EngineBase):
         self._reservations[res.id] = res
         it.offers[agent.id] = res
         agent.offers[it.id] = it.channel
-        self._emit(t.Offered(at=now, interaction_id=it.id, agent_id=agent.id,
+        self._out.append(t.Offered(at=now, interaction_id=it.id, agent_id=agent.id,
                              queue_id=it.queue_id, reservation_id=res.id,
                              expires_at=res.expires_at, ring_all=ring_all,
                              callback=it.callback))
@@ -302,7 +303,7 @@ class Routing(EngineBase):
         """Cancel an offer (another agent answered, the customer left); the caller
         serves the freed agent once the contact's own change is complete."""
         agent = self._drop_offer(it, res)
-        self._emit(t.OfferWithdrawn(at=now, interaction_id=it.id, agent_id=agent.id,
+        self._out.append(t.OfferWithdrawn(at=now, interaction_id=it.id, agent_id=agent.id,
                                     queue_id=res.queue_id, reservation_id=res.id,
                                     ring_s=now - res.offered_at))
         self._sync(agent, now, "withdrawn")
@@ -317,12 +318,12 @@ class Routing(EngineBase):
         else:
             agent = self._drop_offer(it, res)
             event = t.OfferTimedOut if how is OfferEnd.TIMEOUT else t.OfferRejected
-            self._emit(event(at=now, interaction_id=it.id, agent_id=agent.id,
+            self._out.append(event(at=now, interaction_id=it.id, agent_id=agent.id,
                              queue_id=res.queue_id, reservation_id=res.id,
                              ring_s=now - res.offered_at))
         if it.consult_agent == agent.id:
             it.consult_agent = None
-            self._emit(t.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
+            self._out.append(t.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
                                            queue_id=it.queue_id, to_agent=agent.id))
         if how is OfferEnd.TIMEOUT:
             agent.misses += 1
