@@ -134,6 +134,7 @@ class EngineBase:
         self._pools: dict[tuple[str | None, PoolSpec, Strategy], Pool] = {}
         self._pool_list: list[Pool] = []
         self._pool_seq = 0  # pool ids: never reused, even after a queue is removed
+        self._pool_by_id: dict[int, Pool] = {}
         self._main_pool: dict[str, Pool] = {}
         self._stage_pools: dict[tuple[str, int, tuple[tuple[str, int], ...]], Pool] = {}
         self._queued: dict[str, Line[Interaction]] = {}

@@ -42,6 +42,8 @@ class Routing(EngineBase):
         ids = {id(p) for p in gone}
         self._pool_list = [p for p in self._pool_list if id(p) not in ids]
         self._pools = {k: p for k, p in self._pools.items() if id(p) not in ids}
+        for pool in gone:
+            del self._pool_by_id[pool.id]
         self._stage_pools.clear()
         self._main_pool.pop(queue_id, None)
 
@@ -80,6 +82,7 @@ class Routing(EngineBase):
         self._pool_seq += 1
         self._pools[key] = pool
         self._pool_list.append(pool)
+        self._pool_by_id[pool.id] = pool
         for agent in self._agents.values():
             if spec.eligible(agent.config):
                 self._join_pool(agent, pool)
@@ -141,7 +144,7 @@ class Routing(EngineBase):
         if free is NONE_FREE:
             keys = agent.index_keys
             if keys:  # out of every index it is in (each index is told once)
-                pools = self._pool_list
+                pools = self._pool_by_id
                 for pid, ch in keys:
                     pools[pid].free[ch].discard(agent.id)
                 keys.clear()
