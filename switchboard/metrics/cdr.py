@@ -48,9 +48,10 @@ TIME_PATTERN = (
 )
 SECONDS_PATTERN = r"\d{1,12}(?:\.\d{0,9})?|\.\d{1,9}"
 COUNT_PATTERN = r"\d{1,9}"
-_TIME_RE = re.compile(TIME_PATTERN)
-_SECONDS_RE = re.compile(SECONDS_PATTERN)
-_COUNT_RE = re.compile(COUNT_PATTERN)
+# ASCII: \d is 0-9 only, as in the SQL reader (RE2), not any Unicode digit.
+_TIME_RE = re.compile(TIME_PATTERN, re.ASCII)
+_SECONDS_RE = re.compile(SECONDS_PATTERN, re.ASCII)
+_COUNT_RE = re.compile(COUNT_PATTERN, re.ASCII)
 _MICRO = Decimal("0.000001")
 
 
@@ -139,7 +140,8 @@ def parse_record(rec: Mapping[str, str | None], tz: TzTable) -> tuple[CdrRow, bo
 
     def get(name: str) -> str:
         value = rec.get(name)
-        return "" if value is None else value.strip()
+        # spaces only, as the SQL reader trims (a tab is part of the value)
+        return "" if value is None else value.strip(" ")
 
     if not get("id"):
         raise RowError("id is required")

@@ -153,7 +153,7 @@ class _Sql:
             out.append(f"({s} IS NULL OR regexp_full_match({s}, {_q(SECONDS_PATTERN)})) "
                        f"AS {name}_ok")
             out.append(f"CASE WHEN regexp_full_match({s}, {_q(SECONDS_PATTERN)}) THEN "
-                       f"CAST(CAST({s} AS DECIMAL(18,6)) * 1000000 AS BIGINT) ELSE 0 END "
+                       f"CAST(CAST({s} AS DECIMAL(38,6)) * 1000000 AS BIGINT) ELSE 0 END "
                        f"AS {name}_us")
         for name in (*COUNT_COLUMNS, *SCORE_COLUMNS):
             if self._integer(name):
