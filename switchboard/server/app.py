@@ -214,6 +214,11 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time,
     for more in routers[1:]:
         app.include_router(more)
     app.state.api_routers = routers
+    from switchboard.voice.routes import build_voice_router
+
+    voice = build_voice_router(principal)  # click-to-dial, phones: 409 without serve --voice
+    app.include_router(voice)
+    app.state.api_routers.append(voice)
     from switchboard.web import install_web
 
     install_web(app, runtime, clock, principal, authenticate)  # pages, static, cookie login
