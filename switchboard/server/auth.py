@@ -124,16 +124,21 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/recording-retention/purge"): ADMIN,
     ("POST", f"{P}/interactions/{{interaction_id}}/recording/pause"): frozenset({"agent"}),
     ("POST", f"{P}/interactions/{{interaction_id}}/recording/resume"): frozenset({"agent"}),
-    # voice (switchboard/voice/routes.py): 409 voice_not_running without serve --voice
-    ("POST", f"{P}/voice/calls"): frozenset({"agent"}),
-    ("GET", f"{P}/voice/phones"): WATCHERS,
     # the web UI (switchboard/web): cookie session, preferences, catalogues
     ("POST", f"{P}/auth/session"): PUBLIC,
     ("DELETE", f"{P}/auth/session"): ALL,
     ("PATCH", f"{P}/me"): ALL,
     ("GET", f"{P}/i18n/{{lang}}"): PUBLIC,
+    # the agent desktop (routes_desktop.py)
+    ("GET", f"{P}/interactions/{{interaction_id}}/messages"): ALL,
+    ("POST", f"{P}/interactions/{{interaction_id}}/messages"):
+        frozenset({"admin", "supervisor", "agent"}),
+    ("GET", f"{P}/interactions/{{interaction_id}}/card"): ALL,
+    ("GET", f"{P}/agents/{{agent_id}}/today"): ALL,
+    ("GET", f"{P}/directory/agents"): ALL,
     # pages (switchboard/web/pages.py PAGES): "/" is the login, then a redirect by role
     ("GET", "/"): PUBLIC,
+    ("GET", "/agent"): frozenset({"agent"}),
     ("GET", "/wallboard"): STAFF,
 }
 

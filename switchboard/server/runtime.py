@@ -169,14 +169,6 @@ class Payload(dict[str, Any]):
         self.text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-class _Fact(dict[str, Any]):
-    """A committed fact that is not an engine event (a chat message), published
-    to the feeds like an event's dict."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self)
-
-
 class Subscription:
     """A subscriber's buffer of event dicts (:class:`Payload`). An agent's subscription (``agent``
     set) receives only what :class:`AgentFilter` allows. ``wake`` is set when
@@ -403,8 +395,7 @@ class Runtime:
         """Tell the feeds about a committed fact that is not an engine event (a
         chat message): every watcher, and the agents following its interaction
         (``interaction_id``), as for an event. Call it after the commit."""
-        facts: list[Any] = [_Fact(data)]
-        self._publish(self._tenant(tenant_id), facts)
+        self._publish(self._tenant(tenant_id), [data])
 
     # ------------------------------------------------------------------ internals
     def _check_thread(self) -> None:

@@ -47,6 +47,7 @@ class Page:
 
 
 PAGES: tuple[Page, ...] = (
+    Page("/agent", "agent/agent.html", N_("Agent desktop"), ("agent",), "js/agent/main.js"),
     Page("/wallboard", "wallboard/wallboard.html", N_("Wallboard"), ("wallboard",),
          "js/wallboard/main.js"),
 )

@@ -185,6 +185,9 @@ def test_every_changing_route_of_admins_and_supervisors_writes_its_audit_row(
     nobody = admin.post("/queues", json={"name": "None", "skills": {"s": 9}}).json()["id"]
     assert sup.post(f"/interactions/{lost}/move", json={"queue": nobody}).status_code == 200
     first = sup.post("/interactions", json={"queue": q, "channel": "voice"}).json()["id"]
+    chat = sup.post("/interactions", json={"queue": q, "channel": "chat"}).json()["id"]
+    assert sup.post(f"/interactions/{chat}/messages", json={"text": "hi"}).status_code == 201
+    assert sup.post(f"/interactions/{chat}/end", json={}).status_code == 200  # abandoned
     assert sup.post(f"/interactions/{first}/callback", json={}).status_code == 200
     assert sup.post(f"/agents/{a}/status", json={"status": "ready"}).status_code == 200
     ok = 200

@@ -33,6 +33,7 @@ import pytest
 from switchboard.web import i18n
 from tests.server.conftest import _OPEN, PASSWORD, Api, Server, login, new_user
 from tests.server.conftest import _close_clients as _close_clients  # fixture
+from tests.server.conftest import admin as admin  # fixture: a fresh admin of a fresh tenant
 from tests.server.conftest import server as server  # fixture: SQLite, PostgreSQL
 from tests.store.conftest import database_url
 
@@ -61,8 +62,11 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API keeps an event loop
+    running while it is open, so it must not outlive the browser tests (tests
+    elsewhere call ``asyncio.run``)."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing (make test installs it: sh scripts/test-deps.sh)")
     from playwright.sync_api import sync_playwright
@@ -86,7 +90,7 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         ctx = browser.new_context(viewport={"width": width, "height": height},
                                   locale={"zh": "zh-CN"}.get(lang, lang),
                                   extra_http_headers={"Accept-Language": lang})
-        ctx.set_default_timeout(10_000)
+        ctx.set_default_timeout(20_000)  # generous: the CI machine is shared
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error"
