@@ -162,7 +162,7 @@ def build_more_router(runtime: Runtime, clock: Callable[[], float],
                      from_: str = Query(..., alias="from", max_length=40),
                      to: str = Query(..., max_length=40),
                      tz: str | None = Query(None, max_length=64),
-                     interval: Literal[15, 30, 60] = 30,
+                     interval: int = Query(30, description="minutes: 15, 30 or 60"),
                      sl_threshold: float = Query(20.0, ge=0, le=86400),
                      fmt: Literal["json", "csv", "xlsx", "parquet"] = Query("json",
                                                                             alias="format"),
@@ -176,6 +176,8 @@ def build_more_router(runtime: Runtime, clock: Callable[[], float],
         zone = reports.zone(tz)
         start = reports.instant(from_, zone, "from")
         end = reports.instant(to, zone, "to")
+        if interval not in (15, 30, 60):  # a query string is text: Literal[15, ...] refused "30"
+            raise ValidationError("must be 15, 30 or 60 (minutes)", field="interval")
         params = ReportParams(interval_min=interval, sl_threshold_s=sl_threshold, tz=zone)
         rows: list[dict[str, Any]] = read(
             lambda conn: reports.report(conn, p.tenant_id, by, start, end, params))

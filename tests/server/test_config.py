@@ -382,3 +382,8 @@ def test_reports_download_as_csv_xlsx_and_parquet_in_the_tenants_zone(
     assert columns["answered"][i] == 3 and columns["logged_in_s"][i] == row["logged_in_s"]
     assert b"Asia/Kathmandu" in data.schema.metadata[b"switchboard"]
     assert admin.get("/reports/agent", params={**period, "format": "pdf"}).status_code == 422
+    hourly = admin.get("/reports/interval", params={**period, "interval": "60"}).json()
+    assert sum(r["answered"] for r in hourly) == 3
+    assert {r["key"][14:16] for r in hourly} == {"00"}  # whole hours
+    bad = admin.get("/reports/interval", params={**period, "interval": "20"})
+    assert err(bad) == (422, "invalid", "interval")
