@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
 
 def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
-        callback_key: str = "1") -> None:
+        callback_key: str = "1", flow: str = "menu.yaml") -> None:
     need_peers()
     tone = write_tone(tmp / "tone.al", 400, 2)
     agent = SippPhone(tmp / "ada", phone_scenario(tmp / "ada.xml", "hangup", voice=tone,
@@ -42,7 +42,8 @@ def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
                                           "outbound": customer.address}},
                      "queue": {"announce_every_s": 30, "callback_key": callback_key}}
             phones = {"ada": {"tenant": TENANT, "agent": "ada", "address": agent.address}}
-            async with telephony(tmp, phones=phones, queue=queue, voice=voice) as h:
+            async with telephony(tmp, phones=phones, queue=queue, voice=voice,
+                                 flow=flow) as h:
                 await body(h, agent, customer)
         finally:
             agent.kill()
@@ -112,3 +113,27 @@ def test_click_to_dial_rings_the_agent_then_the_customer(tmp_path: Path) -> None
         assert "INVITE sip:+390612345678@" in invite
 
     run(tmp_path, body)
+
+
+def test_a_flow_transfers_the_caller_to_an_external_number(tmp_path: Path) -> None:
+    async def body(h: Harness, agent: SippPhone, customer: SippPhone) -> None:
+        voice = write_tone(tmp_path / "caller.al", 500, 2)
+        scenario = caller_scenario(tmp_path / "caller.xml", keys="", voice=voice,
+                                   talk_ms=6000)
+        caller = Sipp(tmp_path / "caller", scenario, h.sip_port, "100")
+        caller.start()
+        try:
+            arrived = await h.wait_event("arrived", 20)
+            ended = await h.wait_event("ended", 15)
+            assert ended["interaction_id"] == arrived["interaction_id"]
+            assert ended["by"] == "system"  # the contact leaves routing at the transfer
+            rc = await asyncio.to_thread(caller.wait, 30)
+            assert rc == 0, caller.errors()
+            rc = await asyncio.to_thread(customer.wait, 20)  # answered, then our BYE
+            assert rc == 0, customer.errors()
+            invite = next((customer.dir).glob("*messages.log")).read_text()
+            assert "INVITE sip:+390612340000@" in invite
+        finally:
+            caller.kill()
+
+    run(tmp_path, body, flow="transfer.yaml")
