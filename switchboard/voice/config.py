@@ -7,6 +7,7 @@ naming the field to fix (``numbers.+390612345678.flow: no such file``).
 ```yaml
 sip: {address: 127.0.0.1, port: 5060, realm: switchboard}
 rtpengine: {start: true, interface: 127.0.0.1, port_min: 30000, port_max: 40000}
+# or a running one: {start: false, ng: 127.0.0.1:2223, dtmf: 127.0.0.1:2224}
 prompts: var/prompts                     # rendered prompts (TTS cache)
 trunks:
   carrier:                               # calls from these addresses are accepted;
@@ -140,10 +141,12 @@ class Phone:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RtpengineSettings:
     """Where rtpengine is: started by Switchboard (``start``) on ``interface``
-    with ports ``port_min``..``port_max``, or a running one at ``ng``."""
+    with ports ``port_min``..``port_max``, or a running one at ``ng`` (whose
+    ``dtmf-log-dest`` must be ``dtmf``, where Switchboard listens for keys)."""
 
     start: bool = True
     ng: tuple[str, int] | None = None
+    dtmf: tuple[str, int] = ("127.0.0.1", 0)
     interface: str = "127.0.0.1"
     port_min: int = 30000
     port_max: int = 40000
@@ -275,7 +278,7 @@ def voice_config(data: Any, *, base: Path = Path(".")) -> VoiceConfig:
 
 
 def _rtpengine(d: Mapping[str, Any]) -> RtpengineSettings:
-    _only(d, {"start", "ng", "interface", "port_min", "port_max", "media_timeout_s"},
+    _only(d, {"start", "ng", "dtmf", "interface", "port_min", "port_max", "media_timeout_s"},
           "rtpengine")
     kw: dict[str, Any] = {}
     if "start" in d:
@@ -287,6 +290,11 @@ def _rtpengine(d: Mapping[str, Any]) -> RtpengineSettings:
     if not kw.get("start", True) and "ng" not in kw:
         raise ConfigError("give ng: ADDRESS:PORT of the running rtpengine, or start: true",
                           field="rtpengine.ng")
+    if "dtmf" in d:
+        kw["dtmf"] = _hostport(d["dtmf"], "rtpengine.dtmf")
+    elif not kw.get("start", True):
+        raise ConfigError("give dtmf: ADDRESS:PORT, the running rtpengine's dtmf-log-dest "
+                          "(where Switchboard listens for keys)", field="rtpengine.dtmf")
     if "interface" in d:
         kw["interface"] = _ip(d["interface"], "rtpengine.interface")
     for name in ("port_min", "port_max"):

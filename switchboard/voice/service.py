@@ -42,12 +42,12 @@ logger = logging.getLogger("switchboard.voice")
 
 class TelephonyService:
     """See the module docstring. ``dtmf_address``: where the DTMF log listener
-    binds (port 0: a free one); an attached rtpengine must send its
-    ``dtmf-log-dest`` there."""
+    binds (default: the configuration's ``rtpengine.dtmf``; port 0: a free
+    one); an attached rtpengine must send its ``dtmf-log-dest`` there."""
 
     def __init__(self, runtime: Runtime, config: VoiceConfig, *,
                  clock: Callable[[], float] = time.time,
-                 dtmf_address: tuple[str, int] = ("127.0.0.1", 0),
+                 dtmf_address: tuple[str, int] | None = None,
                  recordings: RecordingService | None = None,
                  media_control: ControlSlot | None = None) -> None:
         self.runtime = runtime
@@ -57,7 +57,7 @@ class TelephonyService:
         self.recording_control = RecordingControl()
         self.config = config
         self.clock = clock
-        self.dtmf_address = dtmf_address
+        self.dtmf_address = dtmf_address or config.rtpengine.dtmf
         self.daemon: RtpengineDaemon | None = None
         self.client: RtpengineClient | None = None
         self.dtmf: DtmfListener | None = None

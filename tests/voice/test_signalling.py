@@ -260,3 +260,24 @@ def test_a_second_service_in_one_process_is_refused(open_trunk: Any) -> None:
     other, _ = make({"local": {"addresses": ["127.0.0.1"]}})
     with pytest.raises(ConfigError, match="already runs"):
         other.start()
+
+
+def test_configuration_errors_name_the_field(tmp_path: Path) -> None:
+    cases = [
+        ({"sip": {"port": 70000}}, "sip.port"),
+        ({"rtpengine": {"start": False}}, "rtpengine.ng"),
+        ({"rtpengine": {"start": False, "ng": "127.0.0.1:2223"}}, "rtpengine.dtmf"),
+        ({"trunks": {"t": {"username": "u"}}}, "trunks.t.password"),
+        ({"numbers": {"100": {"tenant": "t1", "flow": "missing.yaml"}}}, "numbers.100.flow"),
+        ({"phones": {"ada": {"tenant": "t1", "agent": "a"}}}, "phones.ada"),
+        ({"queue": {"callback_key": "x"}}, "queue.callback_key"),
+        ({"sip": {"colour": "blue"}}, "sip.colour"),
+    ]
+    for data, field in cases:
+        with pytest.raises(ConfigError) as err:
+            voice_config(data, base=tmp_path)
+        assert err.value.field == field, (data, err.value)
+    bad_flow = tmp_path / "bad.yaml"
+    bad_flow.write_text("name: x\nstart: nowhere\nsteps: {a: {type: hangup}}\n")
+    with pytest.raises(ConfigError, match="nowhere"):
+        voice_config({"numbers": {"100": {"tenant": "t1", "flow": "bad.yaml"}}}, base=tmp_path)
