@@ -138,6 +138,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/directory/agents"): ALL,
     # pages (switchboard/web/pages.py PAGES): "/" is the login, then a redirect by role
     ("GET", "/"): PUBLIC,
+    ("GET", "/admin"): ADMIN,
+    ("GET", "/reports"): WATCHERS,
     ("GET", "/agent"): frozenset({"agent"}),
     ("GET", "/wallboard"): STAFF,
 }

@@ -47,6 +47,8 @@ class Page:
 
 
 PAGES: tuple[Page, ...] = (
+    Page("/admin", "admin/admin.html", N_("Administration"), ("admin",), "js/admin/main.js"),
+    Page("/reports", "reports/reports.html", N_("Reports"), ("reports",), "js/reports/main.js"),
     Page("/agent", "agent/agent.html", N_("Agent desktop"), ("agent",), "js/agent/main.js"),
     Page("/wallboard", "wallboard/wallboard.html", N_("Wallboard"), ("wallboard",),
          "js/wallboard/main.js"),

@@ -133,7 +133,7 @@ def test_language_is_per_user_and_defaults_from_accept_language(server: Server) 
     assert r.status_code == 200 and r.json()["language"] == "zh"
     # the user's choice wins over the browser's language, in every new session
     again, _ = cookie_session(server, name)
-    page = again.get("/", headers={"Accept-Language": "en"})
+    page = again.get("/", headers={"Accept-Language": "en"}, follow_redirects=True)  # its home
     assert 'lang="zh-CN"' in page.text and "退出登录" in page.text, page.text
     session = again.post("/api/v1/auth/session", json={"username": name, "password": PASSWORD})
     assert session.json()["language"] == "zh"
