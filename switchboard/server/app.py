@@ -219,6 +219,11 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time,
     desktop = build_desktop_router(runtime, clock, principal)  # chat, card, agent's day
     app.include_router(desktop)
     app.state.api_routers.append(desktop)
+    from switchboard.voice.routes import build_voice_router
+
+    voice = build_voice_router(principal)  # click-to-dial, phones: 409 without serve --voice
+    app.include_router(voice)
+    app.state.api_routers.append(voice)
     from switchboard.web import install_web
 
     install_web(app, runtime, clock, principal, authenticate)  # pages, static, cookie login

@@ -124,6 +124,9 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/recording-retention/purge"): ADMIN,
     ("POST", f"{P}/interactions/{{interaction_id}}/recording/pause"): frozenset({"agent"}),
     ("POST", f"{P}/interactions/{{interaction_id}}/recording/resume"): frozenset({"agent"}),
+    # voice (switchboard/voice/routes.py): 409 voice_not_running without serve --voice
+    ("POST", f"{P}/voice/calls"): frozenset({"agent"}),
+    ("GET", f"{P}/voice/phones"): WATCHERS,
     # the web UI (switchboard/web): cookie session, preferences, catalogues
     ("POST", f"{P}/auth/session"): PUBLIC,
     ("DELETE", f"{P}/auth/session"): ALL,
