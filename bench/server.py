@@ -32,7 +32,9 @@ settings, unchanged):
   (start .. last reply), ``routed_per_s`` = offers / (start .. last offer
   received), create-to-offer p50/p99/max, and ``server_cpu_share`` /
   ``client_cpu_share``: each process's CPU seconds over the phase's wall time
-  (1.0 = one core; the server runs on one event loop);
+  (1.0 = one core; the server runs on one event loop), and
+  ``server_cpu_ms_per_contact`` (on a machine shared with other work the rates
+  fall with the CPU the server gets; this figure moves much less);
 * the event-log append rate: :func:`switchboard.store.log.append` of one
   engine input with 4 events, one transaction each (what the runtime does per
   command), beside the baseline, a bare ``sqlite3`` loop inserting the same
@@ -330,6 +332,8 @@ async def timed_phase(server: Server, http: Http, feeds: Feeds, bodies: list[dic
         "slowest": {str(order[i]): round(lat[i], 1) for i in sorted(
             range(len(lat)), key=lambda i: -lat[i])[:5]},
         "server_cpu_share": round((cpu1 - cpu0) / wall, 2),
+        # CPU the server spent per contact: what a busy machine disturbs least
+        "server_cpu_ms_per_contact": round((cpu1 - cpu0) / n * 1000, 3),
         "client_cpu_share": round((client1 - client0) / wall, 2),
         "wall_s": round(wall, 3),
     }
