@@ -60,6 +60,9 @@ class Agents(Calls):
                 continue
             for lst in pool.waiting.values():
                 for it in list(lst):
+                    if it.agent_only:  # no one else may take it: it leaves
+                        self._leave_line(it, now, e.Exited, EndReason.NO_AGENTS)
+                        continue
                     self._unplace(it)
                     it.preferred_agent = None
                     it.affinity_until = 0.0

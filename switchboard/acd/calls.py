@@ -138,6 +138,7 @@ class Calls(Contacts):
         self._sort_key_for(it, q, now)
         it.preferred_agent = target_a.id if target_a else None
         it.affinity_until = float("inf") if target_a else 0.0
+        it.agent_only = False  # transferred: the usual fallback to the queue
         self._place(it, now)
         if target_q is not None:
             self._arm_queue_timers(it, target_q, now)

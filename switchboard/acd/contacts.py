@@ -35,7 +35,7 @@ class Contacts(Routing):
                              priority=it.priority, attributes=it.attributes))
         if cmd.queue_id is not None:
             self._enqueue(it, self._queues[cmd.queue_id], now, cmd.priority, cmd.skills,
-                          cmd.preferred_agent)
+                          cmd.preferred_agent, cmd.agent_only)
 
     def _ivr_step(self, cmd: c.IvrStep, now: float) -> None:
         it = self._get(cmd.interaction_id)
@@ -51,7 +51,7 @@ class Contacts(Routing):
         if cmd.preferred_agent is not None:
             self._agent(cmd.preferred_agent)
         self._enqueue(it, q, now, it.priority if cmd.priority is None else cmd.priority,
-                      cmd.skills, cmd.preferred_agent)
+                      cmd.skills, cmd.preferred_agent, cmd.agent_only)
 
     def _refusal(self, q: QueueConfig, rule: JoinRule) -> bool:
         pool = self._main_pool[q.id]
@@ -62,7 +62,7 @@ class Contacts(Routing):
         return False
 
     def _enqueue(self, it: Interaction, q: QueueConfig, now: float, priority: int,
-                 skills: Any, preferred: str | None) -> None:
+                 skills: Any, preferred: str | None, agent_only: bool = False) -> None:
         interaction_step(it.state, Act.ENQUEUE, it.id)
         if skills:
             self.config.check_skills(skills, "skills")
@@ -83,7 +83,14 @@ class Contacts(Routing):
             it.first_enqueued_at = now
         it.leg_enqueued_at = now
         self._sort_key_for(it, q, now)
-        self._set_affinity(it, q, now, preferred)
+        if agent_only and preferred is not None:
+            # An agent's own contact: it waits for that agent alone, however long.
+            it.agent_only = True
+            it.preferred_agent = preferred
+            it.affinity_until = float("inf")
+        else:
+            it.agent_only = False
+            self._set_affinity(it, q, now, preferred)
         self._place(it, now)
         self._arm_queue_timers(it, q, now)
         pos = self._queued[q.id].index(it) + 1  # _place put it in its queue's line
@@ -93,7 +100,7 @@ class Contacts(Routing):
                               callback_offered=q.callback_ewt_s is not None and (
                                   ewt is None or ewt > q.callback_ewt_s),
                               callback=it.callback))
-        if q.overflow and self._overflow_on_ewt(it, q, ewt, now):
+        if q.overflow and not it.agent_only and self._overflow_on_ewt(it, q, ewt, now):
             return
         self._try_offer(it, now)
 
@@ -117,7 +124,8 @@ class Contacts(Routing):
 
     def _arm_queue_timers(self, it: Interaction, q: QueueConfig, now: float) -> None:
         self._cancel_timers(it, "overflow", "timeout")
-        afters = [r.after_s for r in q.overflow if r.after_s is not None] if q.overflow else None
+        afters = [r.after_s for r in q.overflow if r.after_s is not None] \
+            if q.overflow and not it.agent_only else None
         if afters:
             self._set_timer(it, "overflow", now + min(afters))
         if q.timeout_s is not None and not it.callback:
@@ -147,6 +155,7 @@ class Contacts(Routing):
         self._sort_key_for(it, target, it.sort_key[1])
         it.preferred_agent = None
         it.affinity_until = 0.0
+        it.agent_only = False
         self._place(it, now)
         self._arm_queue_timers(it, target, now)
         self._try_offer(it, now)

@@ -344,8 +344,9 @@ class Routing(EngineBase):
                 self._leave_line(it, now, e.Exited, EndReason.TIMEOUT)
                 self._serve(agent, now)
                 return
-            if "affinity" in overdue or (it.preferred_agent == agent.id and how is not
-                                         OfferEnd.WITHDRAWN and it.queue_id is not None):
+            if not it.agent_only and ("affinity" in overdue or (
+                    it.preferred_agent == agent.id and how is not OfferEnd.WITHDRAWN
+                    and it.queue_id is not None)):
                 # The agent it waited for (affinity, transfer) let it go: back to the queue.
                 it.preferred_agent = None
                 it.affinity_until = 0.0

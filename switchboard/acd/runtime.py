@@ -57,6 +57,7 @@ class Interaction:
     skills: Mapping[str, int] = field(default_factory=dict)  # per-contact requirement
     preferred_agent: str | None = None
     affinity_until: float = 0.0
+    agent_only: bool = False  # for preferred_agent alone (never back to the queue)
     first_enqueued_at: float | None = None
     leg_enqueued_at: float = 0.0
     sort_key: tuple[float, float, int] = (0.0, 0.0, 0)

@@ -37,6 +37,14 @@ def _enum(command: Command, name: str, enum: type[Any]) -> None:
 NO_CUSTOMER = Customer()
 
 
+def _agent_only(agent_only: object, preferred: str | None) -> None:
+    if not isinstance(agent_only, bool):
+        raise ValidationError("must be true or false", field="agent_only")
+    if agent_only and not preferred:
+        raise ValidationError("agent_only needs preferred_agent: the agent it is for",
+                              field="preferred_agent")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:
     """Base of every engine input."""
@@ -56,9 +64,15 @@ class Arrive(Command):
     queue_id: str | None = None
     skills: Mapping[str, int] = field(default_factory=dict)
     preferred_agent: str | None = None
+    #: Offer it to ``preferred_agent`` only (an agent's own outbound call, a
+    #: callback for one agent): it never falls back to the queue's other
+    #: agents, and the queue (``queue_id``) is where it is reported.
+    agent_only: bool = False
 
     def __post_init__(self) -> None:
         _require(self.interaction_id, "interaction_id")
+        if self.agent_only is not False:
+            _agent_only(self.agent_only, self.preferred_agent)
         _enum(self, "channel", Channel)
         _enum(self, "direction", Direction)
         if isinstance(self.priority, bool) or not isinstance(self.priority, int):
@@ -86,10 +100,13 @@ class Enqueue(Command):
     priority: int | None = None
     skills: Mapping[str, int] = field(default_factory=dict)
     preferred_agent: str | None = None
+    agent_only: bool = False  # as in :class:`Arrive`
 
     def __post_init__(self) -> None:
         _require(self.interaction_id, "interaction_id")
         _require(self.queue_id, "queue_id")
+        if self.agent_only is not False:
+            _agent_only(self.agent_only, self.preferred_agent)
         object.__setattr__(self, "skills", check_levels(self.skills, "skills"))
 
 
