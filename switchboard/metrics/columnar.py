@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,9 +81,13 @@ def _case_tree(x: str, thresholds: Sequence[int], values: Sequence[int]) -> str:
 class _Zone:
     """SQL for the zone's offset at an instant and at a wall time."""
 
-    def __init__(self, tz: TzTable) -> None:
+    def __init__(self, tz: TzTable, span: tuple[int, int] | None = None) -> None:
+        """``span``: the instants the SQL will meet (None: all of 1900-2100);
+        the fewer changes, the smaller the ``CASE`` trees."""
         lo = int(_RANGE[0].timestamp()) * US
         hi = int(_RANGE[1].timestamp()) * US
+        if span is not None:  # the same offsets as the whole range gives inside it
+            lo, hi = max(lo, min(span[0], hi)), min(hi, max(span[1], lo))
         first, trans = tz.transitions(lo, hi)
         self.values = [first, *(t.after_us for t in trans)]
         self.at_utc = [t.at_us for t in trans]
@@ -105,6 +110,19 @@ def _source(path: Path) -> str:
             f"all_varchar=true)")
 
 
+def _time_kind(cols: dict[str, str], name: str) -> str:
+    """How a time column is held: ``zoned`` (instants), ``naive`` (wall
+    times), ``text`` (parsed and checked in SQL) or ``missing``."""
+    if name not in cols:
+        return "missing"
+    kind = cols[name].upper()
+    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+        return "zoned"
+    if kind.startswith("TIMESTAMP") or kind == "DATE":
+        return "naive"
+    return "text"
+
+
 class _Sql:
     """Builds the per-row SQL from the file's columns and types."""
 
@@ -122,16 +140,7 @@ class _Sql:
                 f"THEN nullif(trim({c}), '') ELSE {c} END")
 
     def time_kind(self, name: str) -> str:
-        """How a time column is held: ``zoned`` (instants), ``naive`` (wall
-        times), ``text`` (parsed and checked here) or ``missing``."""
-        if name not in self.cols:
-            return "missing"
-        kind = self.cols[name].upper()
-        if kind.startswith("TIMESTAMP WITH TIME ZONE"):
-            return "zoned"
-        if kind.startswith("TIMESTAMP") or kind == "DATE":
-            return "naive"
-        return "text"
+        return _time_kind(self.cols, name)
 
     def parse_layer(self) -> list[str]:
         out = [f"{self.text('id')} AS id"]
@@ -366,7 +375,11 @@ class _Scan:
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, path: Path, src: str, params: ReportParams,
-             zone: _Zone) -> _Scan:
+             tz: TzTable, *, by_line: bool = False) -> _Scan:
+    """The source's columns and its SQL. Unless ``by_line``, the zone's
+    changes are taken only over the span of the time stamps when every time
+    column is typed (its minimum and maximum: Parquet statistics, or one
+    cheap scan of an Arrow table); the full 1900-2100 table otherwise."""
     try:
         con.execute(f"DESCRIBE SELECT * FROM {src}")
         described = con.fetchall()
@@ -378,7 +391,25 @@ def _prepare(con: duckdb.DuckDBPyConnection, path: Path, src: str, params: Repor
     if missing:
         raise ValidationError(f"{path}: line 1: missing column(s) {', '.join(missing)}",
                               field="cdr")
-    return _Scan(src, _Sql(types, raw, params, zone))
+    span = None if by_line else _span(con, src, types, raw)
+    return _Scan(src, _Sql(types, raw, params, _Zone(tz, span)))
+
+
+def _span(con: duckdb.DuckDBPyConnection, src: str, types: dict[str, str],
+          raw: dict[str, str]) -> tuple[int, int] | None:
+    """The instants the time stamps can reach (with two days' margin for
+    offsets), or None when a time column is text (unknown without parsing)."""
+    kinds = {name: _time_kind(types, name) for name in TIME_COLUMNS}
+    if "text" in kinds.values():
+        return None
+    present = [raw[name] for name, kind in kinds.items() if kind != "missing"]
+    ends = ", ".join(f"epoch_us({f}({c})::TIMESTAMP)" for c in present for f in ("min", "max"))
+    row = con.execute(f"SELECT {ends} FROM {src}").fetchone()
+    values = [int(v) for v in row or () if v is not None]
+    if not values:
+        return None
+    margin = 2 * 86400 * US
+    return min(values) - margin, max(values) + margin
 
 
 def _needed(by: str) -> tuple[str, ...]:
@@ -411,7 +442,7 @@ def columnar_report(path: Path, by: str, params: ReportParams, *,
     """
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    zone = _Zone(TzTable(params.tz))
+    tz = TzTable(params.tz)
     try:
         file_scan: _Scan | None = None
         table = None
@@ -419,12 +450,12 @@ def columnar_report(path: Path, by: str, params: ReportParams, *,
             table = read_typed(path, _memory_budget(), _needed(by))
         if table is not None:
             con.register("cdr_arrow", table)
-            scan = _prepare(con, path, "cdr_arrow", params, zone)
+            scan = _prepare(con, path, "cdr_arrow", params, tz)
         else:
-            scan = file_scan = _prepare(con, path, _source(path), params, zone)
+            scan = file_scan = _prepare(con, path, _source(path), params, tz)
 
         def by_line() -> _Scan:
-            return file_scan or _prepare(con, path, _source(path), params, zone)
+            return file_scan or _prepare(con, path, _source(path), params, tz, by_line=True)
 
         return _run(con, path, scan, by_line, by, params, skip_bad_rows, key_offsets)
     except duckdb.Error as exc:
@@ -437,24 +468,34 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _duplicate_suspects(con: duckdb.DuckDBPyConnection, scan: _Scan) -> int:
-    """How many rows' (trimmed) id hashes equal an earlier row's: 0 proves
-    every id unique (equal ids hash equal); anything else sends the file to
-    the exact check of the line-numbered pass (a hash collision only costs
-    that pass)."""
+def _id_hashes(con: duckdb.DuckDBPyConnection, scan: _Scan) -> np.ndarray:
     con.execute(f"SELECT hash({scan.sql.text('id')}) AS h FROM {scan.src}")
-    hashes = con.fetchnumpy()["h"]
-    hashes.sort()
+    return np.asarray(con.fetchnumpy()["h"])
+
+
+def _repeats(hashes: np.ndarray) -> int:
+    """How many hashes equal another: 0 proves every id unique (equal ids hash
+    equal); anything else sends the file to the exact check of the
+    line-numbered pass (a hash collision only costs that pass)."""
+    hashes.sort()  # numpy sorts without the GIL: this runs beside DuckDB
     return int(np.count_nonzero(hashes[1:] == hashes[:-1]))
+
+
+def _duplicate_suspects(con: duckdb.DuckDBPyConnection, scan: _Scan,
+                        pool: ThreadPoolExecutor) -> Future[int]:
+    return pool.submit(_repeats, _id_hashes(con, scan))
 
 
 def _run(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan, by_line: Callable[[], _Scan],
          by: str, params: ReportParams, skip: bool, key_offsets: bool | None
          ) -> ColumnarResult:
-    dups = _duplicate_suspects(con, scan)
-    # The report; bad rows fall in a group of their own (key NULL).
-    tallies, bad, had_offset = _aggregate(con, _pipeline(scan.src, scan.sql, with_lines=False),
-                                          scan.sql, by, params, only_valid=False)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        suspects = _duplicate_suspects(con, scan, pool)
+        # The report; bad rows fall in a group of their own (key NULL).
+        tallies, bad, had_offset = _aggregate(
+            con, _pipeline(scan.src, scan.sql, with_lines=False), scan.sql, by, params,
+            only_valid=False)
+        dups = suspects.result()
     skipped: list[BadRow] = []
     skipped_count = 0
     if bad or dups:

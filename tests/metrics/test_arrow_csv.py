@@ -203,7 +203,7 @@ def test_a_hash_collision_costs_a_pass_not_a_figure(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "clean.csv", GOOD)
     want = columnar_report(path, "interval", ReportParams(tz=UTC)).report
-    monkeypatch.setattr(columnar, "_duplicate_suspects", lambda con, scan: 1)
+    monkeypatch.setattr(columnar, "_repeats", lambda hashes: 1)
     res = columnar_report(path, "interval", ReportParams(tz=UTC))
     assert res.report == want and res.skipped == []
 
@@ -291,3 +291,32 @@ def test_random_files_agree(tmp_path: Path, rows: list[list[str]]) -> None:
     path = write(tmp_path / "random.csv", rows)
     same_everywhere(path, "interval", ReportParams(tz=ROME))
     same_everywhere(path, "queue", ReportParams(tz=UTC))
+
+
+def test_a_zone_over_the_datas_span_gives_the_full_tables_offsets() -> None:
+    import duckdb
+
+    from switchboard.metrics.columnar import _Zone
+    from switchboard.metrics.params import US
+
+    tz = TzTable(ROME)
+    lo, hi = 1_711_843_200 * US, 1_730_000_000 * US  # 2024-03-31 to 2024-10-27 (+)
+    full, span = _Zone(tz), _Zone(tz, (lo - 2 * 86400 * US, hi + 2 * 86400 * US))
+    assert len(span.values) < 5 < len(full.values)
+    xs = [lo + i * (hi - lo) // 997 for i in range(998)] + [lo + 3600 * US * k for k in range(48)]
+    con = duckdb.connect()
+    for which in ("at_instant", "at_wall_time"):
+        query = "SELECT {} FROM unnest(?) t(x) ORDER BY x"
+        a = con.execute(query.format(getattr(full, which)("x")), [xs]).fetchall()
+        b = con.execute(query.format(getattr(span, which)("x")), [xs]).fetchall()
+        assert a == b
+
+
+def test_parquet_in_a_zone_with_dst(tmp_path: Path) -> None:
+    import duckdb
+
+    pq = tmp_path / "dst.parquet"
+    duckdb.execute(f"COPY (SELECT * FROM read_csv('{FIXTURES / 'dst_rome.csv'}')) TO '{pq}'")
+    for by in ("interval", "day"):
+        want = outcome(FIXTURES / "dst_rome.csv", by, ReportParams(tz=ROME), arrow=False)
+        assert outcome(pq, by, ReportParams(tz=ROME)) == want
