@@ -92,10 +92,11 @@ class CallController(IvrMixin, QueueMixin):
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def click_to_dial(self, tenant: str, agent: str, number: str) -> str:
+    def click_to_dial(self, tenant: str, agent: str, number: str,
+                      queue: str | None = None) -> str:
         """Ring ``agent``'s phone, then ``number``; the new interaction's id
         (see :func:`switchboard.voice.outbound.click_to_dial`)."""
-        return outbound.click_to_dial(self, tenant, agent, number)
+        return outbound.click_to_dial(self, tenant, agent, number, queue)
 
     # ------------------------------------------------------------------ SIP input
     def on_sip(self, event: object) -> None:

@@ -1,9 +1,10 @@
 """Calls Switchboard places: callbacks and click-to-dial ring the agent, then the customer.
 
 Both start in routing. A callback (virtual hold, or scheduled) is offered to an
-agent with ``callback: true``; a click-to-dial is an outbound contact that
-:func:`click_to_dial` puts in the agent's own dial queue (``dial-<agent>``,
-the agent its only member), so routing offers it to that agent alone. Then:
+agent with ``callback: true``; a click-to-dial is an outbound, agent-directed
+contact (the engine's ``agent_only``: offered to that agent alone, with the
+usual ring timeout and miss rules) reported under a queue the caller names or
+the agent's first queue. Then:
 
 1. the agent's phone rings; its SDP offer comes from a new rtpengine call
    whose other side (the customer's) is not known yet;
@@ -29,8 +30,8 @@ from sqlalchemy import Connection
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.enums import AgentStatus, Channel, Direction
-from switchboard.domain.errors import AgentUnavailable, ConfigError
-from switchboard.domain.model import Customer, QueueConfig
+from switchboard.domain.errors import AgentUnavailable, ConfigError, NotFound
+from switchboard.domain.model import Customer
 from switchboard.media.errors import MediaError
 from switchboard.store import log, repo
 from switchboard.voice.config import Trunk
@@ -73,15 +74,20 @@ def trunk_out(ctl: ControllerBase) -> Trunk | None:
     return next((t for t in ctl.config.trunks if t.outbound is not None), None)
 
 
-def dial_queue(agent: str) -> str:
-    return f"dial-{agent}"
+def home_queue(engine: Any, agent: str) -> str | None:
+    """The agent's default queue: the first (by id) that routes to the agent."""
+    return next((q for q in engine.queue_ids() if agent in engine.queue_agents(q)), None)
 
 
-def click_to_dial(ctl: ControllerBase, tenant: str, agent: str, number: str) -> str:
+def click_to_dial(ctl: ControllerBase, tenant: str, agent: str, number: str,
+                  queue: str | None = None) -> str:
     """Place a call for ``agent`` to ``number`` (E.164): ring the agent, then
-    the customer. Returns the new interaction's id. Raises
+    the customer. Returns the new interaction's id. The call is an
+    agent-directed contact (offered to ``agent`` alone) reported under
+    ``queue``, by default the first queue the agent works. Raises
     :class:`AgentUnavailable` unless the agent is ready and free,
-    :class:`ConfigError` without an outbound trunk or a phone for the agent."""
+    :class:`ConfigError` without an outbound trunk, a phone for the agent or
+    a queue, :class:`NotFound` for an unknown queue."""
     if trunk_out(ctl) is None:
         raise ConfigError("no trunk has an outbound address: add trunks.NAME.outbound",
                           field="trunks")
@@ -90,16 +96,19 @@ def click_to_dial(ctl: ControllerBase, tenant: str, agent: str, number: str) -> 
                           field="agent")
     engine = ctl.runtime.engine(tenant)
     view = engine.agent(agent)  # NotFound for an unknown agent
+    if queue is not None:
+        if not engine.has_queue(queue):
+            raise NotFound(f"no queue {queue!r}", field="queue")
+        queue_id = queue
+    else:
+        found = home_queue(engine, agent)
+        if found is None:
+            raise ConfigError(f"agent {agent!r} works no queue: name the queue the call "
+                              "is reported under", field="queue")
+        queue_id = found
     if view["status"] != AgentStatus.READY.value or view["state"] != "idle":
         raise AgentUnavailable(f"agent {agent} is {view['status']} and {view['state']}: "
                                "click-to-dial needs a ready, free agent", field="agent")
-    queue_id = dial_queue(agent)
-    if queue_id not in engine.queue_ids():
-        q = QueueConfig(id=queue_id, name=f"Click-to-dial {agent}", members=(agent,),
-                        ring_timeout_s=30.0)
-        now = ctl.clock()
-        ctl.runtime.execute(tenant, c.UpsertQueue(queue=q),
-                            write=lambda conn: repo.insert_queue(conn, tenant, q, now))
     iid = repo.new_id()
     now = ctl.clock()
     call = _new(ctl, iid, tenant, number, agent)
@@ -113,8 +122,8 @@ def click_to_dial(ctl: ControllerBase, tenant: str, agent: str, number: str) -> 
     try:
         ctl.runtime.execute(tenant, c.Arrive(
             interaction_id=iid, channel=Channel.VOICE, direction=Direction.OUTBOUND,
-            customer=Customer(phone=number), queue_id=queue_id,
-            attributes={"dialed": number, "by_agent": agent}), write=write)
+            customer=Customer(phone=number), queue_id=queue_id, preferred_agent=agent,
+            agent_only=True, attributes={"dialed": number, "by_agent": agent}), write=write)
     except BaseException:
         ctl.outbound.pop(iid, None)
         raise

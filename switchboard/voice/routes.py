@@ -28,6 +28,7 @@ class VoiceNotRunning(Conflict):
 class DialIn(Body):
     number: str = Field(min_length=1, max_length=40)
     region: str | None = Field(default=None, min_length=2, max_length=2)
+    queue: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 def build_voice_router(principal: Callable[..., Awaitable[Principal]]) -> APIRouter:
@@ -46,12 +47,13 @@ def build_voice_router(principal: Callable[..., Awaitable[Principal]]) -> APIRou
     @router.post("/voice/calls", status_code=201, tags=["voice"])
     async def dial(body: DialIn, request: Request, p: Principal = who) -> dict[str, Any]:
         """Click-to-dial: ring the calling agent's phone, then ``number``
-        (E.164, or national with ``region``). 409 ``agent_unavailable`` unless
-        the agent is ready and free."""
+        (E.164, or national with ``region``), reported under ``queue`` (by
+        default the agent's first queue). 409 ``agent_unavailable`` unless
+        the agent is ready and free; 404 for an unknown queue."""
         agent = p.acting_agent(None)
         number = to_e164(body.number, region=body.region, field="number")
         svc = service(request)
-        iid = svc.calls.click_to_dial(p.tenant_id, agent, number)
+        iid = svc.calls.click_to_dial(p.tenant_id, agent, number, body.queue)
         return {"interaction": iid, "agent": agent, "number": number}
 
     @router.get("/voice/phones", tags=["voice"])

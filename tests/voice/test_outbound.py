@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.domain.errors import AgentUnavailable
+from switchboard.domain.errors import AgentUnavailable, NotFound
 from tests.voice.harness import TENANT, Harness, telephony
 from tests.voice.peers import (
     Sipp,
@@ -98,12 +98,15 @@ def test_click_to_dial_rings_the_agent_then_the_customer(tmp_path: Path) -> None
         assert calls is not None
         with pytest.raises(AgentUnavailable):  # ada is offline
             calls.click_to_dial(TENANT, "ada", "+390612345678")
+        with pytest.raises(NotFound):  # a queue to report under must exist
+            calls.click_to_dial(TENANT, "ada", "+390612345678", queue="nope")
         h.ready("ada")
         iid = calls.click_to_dial(TENANT, "ada", "+390612345678")
         arrived = await h.wait_event("arrived", 5, lambda ev: ev["interaction_id"] == iid)
         assert arrived["direction"] == "outbound"
         enq = await h.wait_event("enqueued", 5, lambda ev: ev["interaction_id"] == iid)
-        assert enq["queue_id"] == "dial-ada"
+        assert enq["queue_id"] == "sales"  # ada's queue: no queue of its own any more
+        assert h.runtime.engine(TENANT).queue_ids() == ["sales"]
         await h.wait_event("answered", 10, lambda ev: ev["interaction_id"] == iid)
         ended = await h.wait_event("ended", 20, lambda ev: ev["interaction_id"] == iid)
         assert ended["by"] == "agent"
