@@ -7,6 +7,7 @@ command that is invalid in the current state raises and changes nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,11 @@ from switchboard.domain.model import AgentConfig, Customer, QueueConfig, check_l
 def _require(value: Any, name: str) -> None:
     if not isinstance(value, str) or not value:
         raise ValidationError("is required", field=name)
+
+
+def _whole(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("must be a whole number", field=name)
 
 
 def _enum(command: Command, name: str, enum: type[Any]) -> None:
@@ -75,8 +81,7 @@ class Arrive(Command):
             _agent_only(self.agent_only, self.preferred_agent)
         _enum(self, "channel", Channel)
         _enum(self, "direction", Direction)
-        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
-            raise ValidationError("must be a whole number", field="priority")
+        _whole(self.priority, "priority")
         object.__setattr__(self, "skills", check_levels(self.skills, "skills"))
 
 
@@ -107,6 +112,8 @@ class Enqueue(Command):
         _require(self.queue_id, "queue_id")
         if self.agent_only is not False:
             _agent_only(self.agent_only, self.preferred_agent)
+        if self.priority is not None:
+            _whole(self.priority, "priority")
         object.__setattr__(self, "skills", check_levels(self.skills, "skills"))
 
 
@@ -261,6 +268,11 @@ class ScheduleCallback(Command):
     def __post_init__(self) -> None:
         _require(self.interaction_id, "interaction_id")
         _require(self.queue_id, "queue_id")
+        if isinstance(self.due_at, bool) or not isinstance(self.due_at, int | float) \
+                or not math.isfinite(self.due_at):
+            raise ValidationError(f"must be a finite time, got {self.due_at!r}", field="due_at")
+        _whole(self.priority, "priority")
+        _enum(self, "channel", Channel)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

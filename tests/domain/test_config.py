@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from switchboard.domain import commands as c
 from switchboard.domain import events as e
+from switchboard.domain.enums import Channel
 from switchboard.domain.errors import ConfigError, ValidationError
 from switchboard.domain.model import (
     AgentConfig,
@@ -101,3 +103,23 @@ def test_every_event_kind_is_registered_once() -> None:
                  "held", "resumed", "transferred", "overflowed", "abandoned", "ended",
                  "wrapup_ended", "callback_requested", "agent_state"):
         assert name in e.EVENT_TYPES
+
+
+def test_commands_refuse_what_events_would_carry_unchecked() -> None:
+    """The engine builds its events without re-validating them (trusted path):
+    whatever a command hands on to an event is checked on the command."""
+    with pytest.raises(ValidationError) as exc:
+        c.ScheduleCallback(interaction_id="cb", queue_id="q", due_at=float("nan"))
+    assert exc.value.field == "due_at"
+    with pytest.raises(ValidationError) as exc:
+        c.ScheduleCallback(interaction_id="cb", queue_id="q", due_at=5.0, priority="1")  # type: ignore[arg-type]
+    assert exc.value.field == "priority"
+    with pytest.raises(ValidationError) as exc:
+        c.ScheduleCallback(interaction_id="cb", queue_id="q", due_at=5.0, channel="fax")  # type: ignore[arg-type]
+    assert exc.value.field == "channel"
+    cb = c.ScheduleCallback(interaction_id="cb", queue_id="q", due_at=5, channel="chat")  # type: ignore[arg-type]
+    assert cb.channel is Channel.CHAT
+    with pytest.raises(ValidationError) as exc:
+        c.Enqueue(interaction_id="i", queue_id="q", priority=2.5)  # type: ignore[arg-type]
+    assert exc.value.field == "priority"
+    assert c.Enqueue(interaction_id="i", queue_id="q").priority is None
