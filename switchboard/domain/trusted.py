@@ -13,6 +13,10 @@ checks. What validation would normalise is still done: a mapping field is
 copied into a read-only mapping, so the event never shares the engine's
 mutable dicts. ``tests/domain/test_trusted.py`` checks that each builder
 gives the event its class would.
+
+:func:`builder` serves any keyword-only frozen dataclass of the vocabulary:
+the simulator builds the commands of each contact with it too, from a
+scenario it has validated once.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from switchboard.domain.enums import Channel
 from switchboard.domain.errors import ValidationError
-from switchboard.domain.model import AgentConfig, QueueConfig, RoutingConfig
+from switchboard.domain.model import AgentConfig, QueueConfig, RoutingConfig, check_levels
 from switchboard.sim.dists import Distribution, Exponential
 
 SL_FORMULAS = ("default", "answered", "ignore_short", "abandons_met")
@@ -91,6 +91,18 @@ class Stream:
     priority: int = 0
     skills: Mapping[str, int] = field(default_factory=dict)
     callback_accept: float = 0.0
+
+    def __post_init__(self) -> None:
+        # Checked here once: the runner builds its commands from these values
+        # without checking them again for every contact.
+        try:
+            object.__setattr__(self, "channel", Channel(self.channel))
+        except ValueError:
+            raise ValidationError(f"unknown channel {self.channel!r}; use one of "
+                                  f"{', '.join(Channel)}", field="channel") from None
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise ValidationError("must be a whole number", field="priority")
+        object.__setattr__(self, "skills", check_levels(self.skills, "skills"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,17 @@ from switchboard.domain import events as e
 from switchboard.domain.enums import AgentStatus
 from switchboard.domain.errors import InvalidTransition
 from switchboard.domain.model import RoutingConfig
+from switchboard.domain.trusted import builder
 from switchboard.sim.kpis import Collector, DayTally
 from switchboard.sim.model import Scenario
+
+# The commands of every contact, built from the validated scenario (see
+# model.Stream) the way the engine builds its events: without checking the
+# same values again (switchboard.domain.trusted).
+_Arrive = builder(c.Arrive)
+_Accept = builder(c.Accept)
+_Hangup = builder(c.Hangup)
+_EndWrapup = builder(c.EndWrapup)
 
 EventSink = Callable[[list[e.Event]], None]
 Progress = Callable[[int], None]
@@ -174,19 +183,19 @@ class _Day:
             key = (a, b)
             if key not in self.offers:
                 return []
-            return handle(c.Accept(interaction_id=a, agent_id=b), at)  # type: ignore[arg-type]
+            return handle(_Accept(interaction_id=a, agent_id=b), at)  # type: ignore[arg-type]
         if action == _HANGUP:
-            return handle(c.Hangup(interaction_id=a), at)  # type: ignore[arg-type]
+            return handle(_Hangup(interaction_id=a), at)  # type: ignore[arg-type]
         if action == _ARRIVE:
             return self._arrive(at, a)  # type: ignore[arg-type]
         if action == _PATIENCE:
             if a not in self.waiting:
                 return []
-            return handle(c.Hangup(interaction_id=a), at)
+            return handle(_Hangup(interaction_id=a), at)
         if action == _WRAP:
             if (a, b) not in self.wrapping:
                 return []
-            return handle(c.EndWrapup(interaction_id=a, agent_id=b), at)  # type: ignore[arg-type]
+            return handle(_EndWrapup(interaction_id=a, agent_id=b), at)  # type: ignore[arg-type]
         if action == _CALLBACK:
             if a not in self.waiting:
                 return []
@@ -218,7 +227,7 @@ class _Day:
         if self.progress is not None and self.arrived % _PROGRESS_EVERY == 0:
             self.progress(self.arrived_before + self.arrived)
         return self.engine.handle(
-            c.Arrive(interaction_id=iid, channel=stream.channel, queue_id=stream.queue,
+            _Arrive(interaction_id=iid, channel=stream.channel, queue_id=stream.queue,
                      priority=stream.priority, skills=stream.skills), at)
 
     def _agent_action(self, at: float, action: int, aid: str, b: object) -> list[e.Event]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain import trusted as t
 from switchboard.domain.enums import AgentState, AgentStatus, Channel, EndReason
@@ -79,3 +80,11 @@ def test_builder_signature_is_the_class_one() -> None:
         t.Offered(0.0)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
         t.builder(dict)
+
+
+def test_builder_serves_the_simulators_commands() -> None:
+    arrive = t.builder(c.Arrive)
+    kwargs: dict[str, Any] = {"interaction_id": "d0-1", "channel": Channel.CHAT,
+                              "queue_id": "q", "priority": 2, "skills": {"fr": 3}}
+    assert arrive(**kwargs) == c.Arrive(**kwargs)
+    assert t.builder(c.Hangup)(interaction_id="d0-1") == c.Hangup(interaction_id="d0-1")
