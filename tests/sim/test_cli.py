@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -87,3 +89,17 @@ demand: [{queue: q, arrivals: {per_hour: 30}, aht: 100}]
     assert out["days"] == 2 and out["sl_formula"] == "answered"
     table = CliRunner().invoke(app, ["simulate", str(sc)])
     assert table.exit_code == 0 and "service_level" in table.stdout
+
+
+def test_the_console_script_loads_only_the_command_it_runs() -> None:
+    """`switchboard simulate` pays for its own imports, not the server's or SciPy's
+    (whole-process time is what bench/simulate.py compares with SimPy and ciw)."""
+    code = ("import sys\nfrom switchboard import cli\n"
+            "sys.argv = ['switchboard', 'simulate', '--help']\n"
+            "try:\n    cli.main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('switchboard.commands.')\n"
+            "             or m in ('fastapi', 'scipy', 'sqlalchemy')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert "Simulate contact-center days" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "['switchboard.commands.simulate']"
