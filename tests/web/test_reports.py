@@ -157,3 +157,17 @@ def test_the_reports_page_in_each_language(web_server: Server, new_page: Callabl
     assert tablet.evaluate("document.documentElement.scrollWidth") <= TABLET[0]
     assert untranslated(tablet, lang, ("reports",)) == []
     shot(tablet, f"reports-queue-tablet-{lang}")
+
+
+def test_the_interval_chart_fills_the_empty_intervals_across_a_dst_change(
+        web_server: Server, new_page: Callable[..., Any]) -> None:
+    _, tenant, _ = traffic(web_server)
+    page = reports_page(web_server, new_page, tenant)
+    # New York springs forward at 02:00 on 2025-03-09: 01:30 EST is followed by 03:00 EDT
+    rows = [{"key": "2025-03-09T01:00:00-05:00", "offered": 2, "answered": 1, "service_level": .5},
+            {"key": "2025-03-09T04:00:00-04:00", "offered": 3, "answered": 3, "service_level": 1}]
+    got = page.evaluate("""(rows) => import('/static/js/reports/chart.js').then(
+        (m) => m.everyInterval(rows, {interval: '30', tz: 'America/New_York'}))""", rows)
+    assert [r["key"][11:16] for r in got] == ["01:00", "01:30", "03:00", "03:30", "04:00"]
+    assert [r["offered"] for r in got] == [2, 0, 0, 0, 3]
+    assert got[1]["service_level"] is None

@@ -3,7 +3,7 @@
 // scale) and horizontal bars per queue or agent. The table beside each chart
 // holds the same numbers for screen readers and keyboard users.
 
-import { svg } from "../ui.js";
+import { el, svg } from "../ui.js";
 
 const W = 960;
 
@@ -34,7 +34,7 @@ function title(text) {
  * labels: the x labels; format(value) for the left axis; percent(value) for the right.
  */
 export function columnChart({ labels, series, line, format, percent, titleText }) {
-  const H = 300, left = 56, right = line ? 56 : 16, top = 16, bottom = 56;
+  const H = 300, left = 56, right = line ? 56 : 16, top = 16, bottom = 30;
   const plotW = W - left - right, plotH = H - top - bottom;
   const { top: max, ticks: marks } = scale(Math.max(0, ...series.flatMap((s) => s.values.map((v) => v || 0))));
   const y = (v) => top + plotH - (v / max) * plotH;
@@ -87,14 +87,13 @@ export function columnChart({ labels, series, line, format, percent, titleText }
       root.append(dot);
     });
   }
-  root.append(legend([...series, ...(line ? [line] : [])], left, H - 18));
   return root;
 }
 
 /** Horizontal bars per key: rows [{label, values: [v per series]}], series [{label, cls}]. */
 export function barChart({ rows, series, format, titleText }) {
   const left = 200, right = 60, top = 8, rowH = 14 * series.length + 10;
-  const H = top + rows.length * rowH + 40;
+  const H = top + rows.length * rowH + 8;
   const plotW = W - left - right;
   const { top: max } = scale(Math.max(0, ...rows.flatMap((r) => r.values.map((v) => v || 0))));
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart-svg", role: "img", "aria-label": titleText });
@@ -111,17 +110,35 @@ export function barChart({ rows, series, format, titleText }) {
       root.append(rect, svg("text", { x: left + w + 4, y: y0 + 14 + j * 14, class: "value-label" }, format(v)));
     });
   });
-  root.append(legend(series, left, H - 14));
   return root;
 }
 
-function legend(items, x, yPos) {
-  const g = svg("g", { class: "legend" });
-  let at = x;
-  for (const item of items) {
-    g.append(svg("rect", { x: at, y: yPos - 10, width: 12, height: 12, class: `bar ${item.cls}` }),
-      svg("text", { x: at + 16, y: yPos, class: "axis-label" }, item.label));
-    at += 24 + item.label.length * 7.5;
+/** The chart's key as HTML beside the SVG (text that wraps and scales in any script). */
+export function legend(items) {
+  return el("ul", { class: "chart-legend" }, items.map((item) => el("li", {},
+    el("span", { class: `swatch ${item.cls}`, "aria-hidden": "true" }), item.label)));
+}
+
+/**
+ * The interval rows with the empty intervals between the first and the last
+ * filled in (no contacts: zero counts, no service level), so the chart's time
+ * axis is even. The report itself (table, downloads) lists only intervals
+ * that had contacts.
+ */
+export function everyInterval(rows, q) {
+  if (rows.length < 2) return rows;
+  const step = Number(q.interval) * 60000;
+  const local = new Intl.DateTimeFormat("en-CA", { timeZone: q.tz, year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const key = (ms) => {
+    const part = Object.fromEntries(local.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    return `${part.year}-${part.month}-${part.day}T${part.hour}:${part.minute}:00`;
+  };
+  const byTime = new Map(rows.map((r) => [Date.parse(r.key), r]));
+  const times = [...byTime.keys()].sort((a, b) => a - b);
+  const out = [];
+  for (let at = times[0]; at <= times[times.length - 1] && out.length < 5000; at += step) {
+    out.push(byTime.get(at) || { key: key(at), offered: 0, answered: 0, service_level: null });
   }
-  return g;
+  return out;
 }

@@ -7,7 +7,7 @@ import {
   formatDuration, formatNumber, formatPercent, metric, ready, t, tag,
 } from "../i18n.js";
 import { $, $$, clearFieldErrors, el, metricLabel, replace, showFieldErrors, toastError } from "../ui.js";
-import { barChart, columnChart } from "./chart.js";
+import { barChart, columnChart, everyInterval, legend } from "./chart.js";
 
 await ready;
 
@@ -146,12 +146,14 @@ function renderTable(by, rows, multiDay) {
     cols.map((c, i) => el("td", { class: "num" }, sums[i] === null ? "" : cell(c, sums[i])))));
 }
 
-function renderChart(by, rows, multiDay) {
+function renderChart(by, rows, multiDay, q) {
   const box = document.getElementById("chart");
   const offered = metric("offered").name, answered = metric("answered").name;
   let chart;
+  let keys;
   if (by === "interval" || by === "day") {
     document.getElementById("chart-title").textContent = t("Offered and answered, with the service level");
+    if (by === "interval") rows = everyInterval(rows, q);
     chart = columnChart({
       titleText: t("Offered and answered, with the service level"),
       labels: rows.map((r) => longKey(by, r.key, multiDay)),
@@ -161,6 +163,8 @@ function renderChart(by, rows, multiDay) {
       format: (v) => formatNumber(v, { maximumFractionDigits: 1 }),
       percent: (v) => formatPercent(v, 0),
     });
+    keys = [{ label: offered, cls: "offered" }, { label: answered, cls: "answered" },
+      { label: metric("service_level").name, cls: "sl" }];
   } else if (by === "queue") {
     document.getElementById("chart-title").textContent = t("Offered and answered per queue");
     chart = barChart({
@@ -169,6 +173,7 @@ function renderChart(by, rows, multiDay) {
       series: [{ label: offered, cls: "offered" }, { label: answered, cls: "answered" }],
       format: (v) => formatNumber(v),
     });
+    keys = [{ label: offered, cls: "offered" }, { label: answered, cls: "answered" }];
   } else {
     document.getElementById("chart-title").textContent = t("Contacts answered per agent");
     chart = barChart({
@@ -177,8 +182,9 @@ function renderChart(by, rows, multiDay) {
       series: [{ label: answered, cls: "answered" }],
       format: (v) => formatNumber(v),
     });
+    keys = [{ label: answered, cls: "answered" }];
   }
-  replace(box, chart);
+  replace(box, chart, legend(keys));
 }
 
 async function loadNames() {
@@ -205,7 +211,7 @@ async function show() {
     $(".table-card", result).hidden = rows.length === 0;
     if (rows.length) {
       renderTable(by, rows, multiDay);
-      renderChart(by, rows, multiDay);
+      renderChart(by, rows, multiDay, q);
     }
     result.dataset.rows = String(rows.length);
     result.dataset.by = by;
