@@ -516,6 +516,35 @@ class SurveyAnswered(Event):
             raise ValidationError(f"must be a whole number from {lo} to {hi}", field="score")
 
 
+DIAL_RESULTS = ("busy", "no_answer", "rejected", "failed")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DialFailed(Event):
+    """An outbound call (a callback, a click-to-dial) rang its agent, who
+    answered, but the customer's side never connected: ``result`` is
+    ``busy``, ``no_answer``, ``rejected`` or ``failed`` (``sip_code`` the
+    final response, 0 for none). ``retry_at``: when a new attempt is due
+    (``retry_of`` it names this one), none when the attempts are over.
+    Logged beside routing (not an engine event); metrics count the contact
+    as not connected: not answered."""
+
+    kind: ClassVar[str] = "dial_failed"
+    result: str = "failed"
+    sip_code: int = 0
+    attempt: int = 1
+    retry_at: float | None = None
+
+    def _validate(self) -> None:
+        _require(self.interaction_id, "interaction_id")
+        if self.result not in DIAL_RESULTS:
+            raise ValidationError(f"must be one of {', '.join(DIAL_RESULTS)}", field="result")
+        for name in ("sip_code", "attempt"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValidationError("must be a whole number, 0 or more", field=name)
+
+
 def _register(cls: type[Event]) -> None:
     for sub in cls.__subclasses__():
         if "kind" in vars(sub):

@@ -97,6 +97,7 @@ CallbackScheduled = builder(e.CallbackScheduled)
 AgentStateChanged = builder(e.AgentStateChanged)
 AgentUpdated = builder(e.AgentUpdated)
 SurveyAnswered = builder(e.SurveyAnswered)
+DialFailed = builder(e.DialFailed)
 
 # Every event kind has its builder (checked when this module loads).
 BUILDERS: dict[type[e.Event], Callable[..., e.Event]] = {

@@ -204,6 +204,11 @@ class CdrBuilder:
             changed = [target]
         elif isinstance(event, ev.CallbackRequested | ev.CallbackScheduled):
             leg.callbacks += 1
+        elif isinstance(event, ev.DialFailed):
+            # an outbound call whose customer never connected: not answered
+            # (its agent took the call, the customer did not; METRICS.md)
+            leg.answered_at = None
+            leg.disposition = leg.disposition or f"not_connected_{event.result}"
         elif isinstance(event, ev.SurveyAnswered):
             target = next((g for g in reversed(it.legs) if g.answered_at is not None), leg)
             if event.survey == "csat":

@@ -107,6 +107,10 @@ def rebuild(conn: Connection, tenant_id: str, seed: int, *,
     after = report.snapshot_seq or 0
     logged = log.event_kinds_by_entry(conn, tenant_id, after)
     for entry in log.load_entries(conn, tenant_id, after):
+        if entry.entry == "event":  # logged beside routing (Runtime.record): not replayed
+            report.entries += 1
+            report.last_seq = entry.seq
+            continue
         produced = apply_entry(engine, entry)
         kinds = [ev.kind for ev in produced]
         want = logged.get(entry.seq, [])
@@ -371,6 +375,19 @@ class Runtime:
         self._commit(t, entries, write)
         return new
 
+    def record(self, tenant_id: str, events: Iterable[e.Event],
+               write: Write | None = None) -> None:
+        """Log facts that happen beside routing (a post-call survey's answer, how
+        an outbound call's dialling ended) as an ``event`` entry, commit
+        ``write``'s rows with them and publish them like the engine's events.
+        The engine is not involved and a replay skips the entry."""
+        self._check_thread()
+        t = self._tenant(tenant_id)
+        made = list(events)
+        if made:
+            at = max(self.clock(), t.engine.now)
+            self._commit(t, [("event", at, None, {}, made)], write)
+
     def write(self, tenant_id: str, write: Write) -> None:
         """Commit rows that touch no engine state (users, contacts) for a known tenant."""
         self._tenant(tenant_id)
@@ -428,7 +445,8 @@ class Runtime:
                                                                    strict=True):
                     seq = log.append(conn, t.id, at=at, entry=kind, name=name,
                                      payload=payload, events=events, dicts=made)
-                log.project(conn, t.id, self._snapshots(t, entries))
+                log.project(conn, t.id, self._snapshots(
+                    t, [en for en in entries if en[0] != "event"]))
         except Exception:
             self._recover(t)
             raise

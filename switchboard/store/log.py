@@ -18,7 +18,7 @@ from switchboard.domain import events as e
 from switchboard.domain.errors import NotFound
 from switchboard.store import schema as s
 
-ENTRY_KINDS = ("command", "advance", "skills")
+ENTRY_KINDS = ("command", "advance", "skills", "event")  # event: beside routing, not replayed
 
 # The hot path's statements are built once: SQLAlchemy then reuses their cache
 # keys and compiled forms (building ``insert(...).values(...)`` per call cost

@@ -158,11 +158,24 @@ class ControllerBase:
 
     def execute_for(self, tenant: str, command: c.Command) -> list[e.Event] | None:
         """A routing command for a tenant; None (logged) when refused."""
+        return self.execute_for_write(tenant, command, None)
+
+    def execute_for_write(self, tenant: str, command: c.Command,
+                          write: Any) -> list[e.Event] | None:
+        """:meth:`execute_for` committing ``write``'s rows with the command."""
         try:
-            return self.runtime.execute(tenant, command)
+            return self.runtime.execute(tenant, command, write=write)
         except SwitchboardError as exc:
             logger.info("%s refused: %s", type(command).__name__, exc)
             return None
+
+    def record_for(self, tenant: str, *events: e.Event) -> None:
+        """Log facts beside routing (a survey answer, a dial's result); a
+        refusal is logged and dropped, like a refused command."""
+        try:
+            self.runtime.record(tenant, events)
+        except SwitchboardError as exc:
+            logger.info("%s not logged: %s", ", ".join(ev.kind for ev in events), exc)
 
     def _execute(self, call: Call, command: c.Command, **kw: Any) -> list[e.Event] | None:
         """Run a routing command for the call; None (logged) when refused."""

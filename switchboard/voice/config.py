@@ -21,6 +21,7 @@ phones:                                  # agents' phones: registered (password)
   ada: {tenant: acme, agent: 8c1f..., password: pw}
   bob: {tenant: acme, agent: 77aa..., address: 127.0.0.1:5070}
 queue: {announce_every_s: 30, music: null}
+outbound: {dial_timeout_s: 45, callback_retries: 2, retry_after_s: 300}
 recording: {calls: true, spool: var/rtpengine}   # record calls (voicemail always is)
 ```
 
@@ -97,6 +98,19 @@ def _seconds(value: Any, where: str, *, low: float = 0.0, high: float = 86400.0)
             or not math.isfinite(value) or not low <= value <= high:
         raise ConfigError(f"must be a number of seconds from {low:g} to {high:g}", field=where)
     return float(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundSettings:
+    """Calls Switchboard places: how long the customer's phone may ring
+    (``dial_timeout_s``), and a callback whose customer did not answer (busy,
+    no answer, refused, failed) is tried again ``callback_retries`` times,
+    ``retry_after_s`` later each (0 retries: it ends not connected).
+    Click-to-dial is never retried: the agent dials again."""
+
+    dial_timeout_s: float = 45.0
+    callback_retries: int = 2
+    retry_after_s: float = 300.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,6 +207,7 @@ class VoiceConfig:
     numbers: Mapping[str, Number] = field(default_factory=dict)
     phones: Mapping[str, Phone] = field(default_factory=dict)
     queue: QueueSettings = field(default_factory=QueueSettings)
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     register_min_s: int = 60
     register_max_s: int = 3600
@@ -238,7 +253,7 @@ def voice_config(data: Any, *, base: Path = Path(".")) -> VoiceConfig:
     """Build a :class:`VoiceConfig` from parsed YAML/JSON (see the module docstring)."""
     top = _mapping(data, "voice")
     _only(top, {"sip", "rtpengine", "prompts", "trunks", "numbers", "phones", "queue",
-                "recording", "register", "reap"}, "voice")
+                "recording", "register", "reap", "outbound"}, "voice")
     kwargs: dict[str, Any] = {}
     sip = _mapping(top.get("sip"), "sip")
     _only(sip, {"address", "port", "realm"}, "sip")
@@ -255,6 +270,7 @@ def voice_config(data: Any, *, base: Path = Path(".")) -> VoiceConfig:
     kwargs["numbers"] = _numbers(_mapping(top.get("numbers"), "numbers"), base)
     kwargs["phones"] = _phones(_mapping(top.get("phones"), "phones"))
     kwargs["queue"] = _queue(_mapping(top.get("queue"), "queue"), base)
+    kwargs["outbound"] = _outbound(_mapping(top.get("outbound"), "outbound"))
     rec = _mapping(top.get("recording"), "recording")
     _only(rec, {"calls", "spool", "media"}, "recording")
     if "calls" in rec and not isinstance(rec["calls"], bool):
@@ -403,3 +419,20 @@ def _queue(d: Mapping[str, Any], base: Path) -> QueueSettings:
     if d.get("callback_ewt_s") is not None:
         kw["callback_ewt_s"] = _seconds(d["callback_ewt_s"], "queue.callback_ewt_s")
     return QueueSettings(**kw)
+
+
+def _outbound(d: Mapping[str, Any]) -> OutboundSettings:
+    _only(d, {"dial_timeout_s", "callback_retries", "retry_after_s"}, "outbound")
+    kw: dict[str, Any] = {}
+    if "dial_timeout_s" in d:
+        kw["dial_timeout_s"] = _seconds(d["dial_timeout_s"], "outbound.dial_timeout_s",
+                                        low=1.0, high=300.0)
+    if "callback_retries" in d:
+        n = d["callback_retries"]
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 10:
+            raise ConfigError("must be a whole number from 0 to 10",
+                              field="outbound.callback_retries")
+        kw["callback_retries"] = n
+    if "retry_after_s" in d:
+        kw["retry_after_s"] = _seconds(d["retry_after_s"], "outbound.retry_after_s")
+    return OutboundSettings(**kw)

@@ -49,7 +49,6 @@ PLACEHOLDER_SDP = ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1
                    "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n")
 CONNECTING = {"en": "Connecting you to the customer.", "it": "Ti colleghiamo al cliente.",
               "fr": "Nous vous mettons en relation avec le client.", "zh": "正在为您接通客户。"}
-DIAL_TIMEOUT_S = 45.0
 
 
 @dataclass(eq=False)
@@ -64,6 +63,9 @@ class Outbound:
     customer_tag: str
     agent_tag: str
     phase: str = "agent"  # agent (ringing), dialing, connected, ended
+    queue_id: str | None = None
+    callback: bool = False  # a callback (retried per outbound.callback_retries)
+    attempt: int = 1
     agent_leg: str | None = None
     customer_leg: str | None = None
     agent_sdp: str = ""
@@ -112,6 +114,7 @@ def click_to_dial(ctl: ControllerBase, tenant: str, agent: str, number: str,
     iid = repo.new_id()
     now = ctl.clock()
     call = _new(ctl, iid, tenant, number, agent)
+    call.queue_id = queue_id
 
     def write(conn: Connection) -> None:
         contact = repo.find_or_create_contact(conn, tenant, now=now, phone=number)
@@ -144,25 +147,33 @@ def callback_offered(ctl: ControllerBase, tenant: str, ev: e.Offered) -> None:
     assert ev.interaction_id is not None and ev.agent_id is not None
     call = ctl.outbound.get(ev.interaction_id)
     if call is None:
-        number = _callback_number(ctl, tenant, ev.interaction_id)
+        number, attempt = _callback_number(ctl, tenant, ev.interaction_id)
         if number is None or trunk_out(ctl) is None:
             logger.info("callback %s: no number or no outbound trunk; it rings until the "
                         "agent takes it elsewhere", ev.interaction_id)
             return
         call = _new(ctl, ev.interaction_id, tenant, number, ev.agent_id)
+        call.callback, call.attempt, call.queue_id = True, attempt, ev.queue_id
     offered(ctl, call, ev.agent_id)
 
 
-def _callback_number(ctl: ControllerBase, tenant: str, iid: str) -> str | None:
+def _callback_number(ctl: ControllerBase, tenant: str, iid: str) -> tuple[str | None, int]:
+    """The callback's number and which attempt this is (1: the first)."""
     with ctl.runtime.db.connect() as conn:
         events = log.events(conn, tenant, interaction_id=iid)
+        try:
+            attrs = log.interaction_row(conn, tenant, iid).attributes or {}
+        except NotFound:
+            attrs = {}
     phone = None
     for ev in events:
         if ev["kind"] in ("callback_requested", "callback_scheduled") and ev.get("phone"):
             phone = ev["phone"]
         elif ev["kind"] == "arrived" and not phone:
             phone = (ev.get("customer") or {}).get("phone")
-    return phone if isinstance(phone, str) else None
+    attempt = attrs.get("attempt", 1)
+    return (phone if isinstance(phone, str) else None,
+            attempt if isinstance(attempt, int) and attempt >= 1 else 1)
 
 
 def offered(ctl: ControllerBase, call: Outbound, agent: str) -> None:
@@ -217,7 +228,7 @@ def on_sip(ctl: ControllerBase, call: Outbound, role: str, event: object) -> Non
             logger.info("outbound %s: the customer did not answer (%d %s)", call.id,
                         event.code, event.reason)
             call.customer_leg = None
-            _ended(ctl, call, by="system")
+            _not_connected(ctl, call, dial_result(event.code), event.code)
         elif isinstance(event, LegEnded) and event.leg == call.customer_leg:
             _ended(ctl, call, by="customer")
 
@@ -255,7 +266,7 @@ async def _agent_answered(ctl: ControllerBase, call: Outbound, ev: LegAnswered) 
     ctl.track_outbound(call.customer_leg, call, "customer")
     ctl.sip.invite(call.customer_leg, trunk.outbound, call.number,
                    caller=trunk.caller_id or "switchboard", caller_name=None,
-                   sdp=customer_sdp, timeout_s=DIAL_TIMEOUT_S)
+                   sdp=customer_sdp, timeout_s=ctl.config.outbound.dial_timeout_s)
 
 
 async def _customer_answered(ctl: ControllerBase, call: Outbound, ev: LegAnswered) -> None:
@@ -271,6 +282,56 @@ async def _customer_answered(ctl: ControllerBase, call: Outbound, ev: LegAnswere
     except MediaError as exc:
         logger.error("outbound %s: bridging the customer failed: %s", call.id, exc)
     ctl.media.stop(call.media_id, call.agent_tag)
+
+
+def dial_result(code: int) -> str:
+    """The outcome of a customer's final response (RFC 3261 section 21)."""
+    if code in (486, 600):
+        return "busy"
+    if code in (408, 480, 487):  # no response, unavailable, our CANCEL at the timeout
+        return "no_answer"
+    if code == 603:
+        return "rejected"
+    return "failed"
+
+
+def _not_connected(ctl: ControllerBase, call: Outbound, result: str, code: int) -> None:
+    """The customer never answered: log ``dial_failed`` (the contact counts as
+    not connected, not answered), schedule the next attempt of a callback
+    that has one left, and end the contact."""
+    if call.phase != "dialing":
+        return
+    policy = ctl.config.outbound
+    now = ctl.runtime.clock()
+    retry_at = None
+    if call.callback and call.queue_id and call.attempt <= policy.callback_retries:
+        retry_at = now + policy.retry_after_s
+    ctl.record_for(call.tenant, e.DialFailed(
+        at=now, interaction_id=call.id, agent_id=call.agent, queue_id=call.queue_id,
+        result=result, sip_code=code, attempt=call.attempt, retry_at=retry_at))
+    _ended(ctl, call, by="system")
+    if retry_at is not None and call.queue_id is not None:
+        _retry(ctl, call, call.queue_id, retry_at)
+
+
+def _retry(ctl: ControllerBase, call: Outbound, queue_id: str, due_at: float) -> None:
+    iid = repo.new_id()
+    attrs = {"retry_of": call.id, "attempt": call.attempt + 1, "dialed": call.number}
+    now = ctl.clock()
+    tenant = call.tenant
+
+    def write(conn: Connection) -> None:
+        contact = repo.find_or_create_contact(conn, tenant, now=now, phone=call.number)
+        log.insert_interaction(conn, tenant, interaction_id=iid, channel=Channel.VOICE.value,
+                               contact_id=contact, queue_id=queue_id, priority=0,
+                               attributes=attrs, now=now)
+
+    done = ctl.execute_for_write(tenant, c.ScheduleCallback(
+        interaction_id=iid, queue_id=queue_id, due_at=due_at,
+        customer=Customer(phone=call.number), phone=call.number), write)
+    if done is not None:
+        logger.info("callback %s: attempt %d due at %.0f as %s", call.id, call.attempt + 1,
+                    due_at, iid)
 
 
 def routing_ended(ctl: ControllerBase, call: Outbound, ev: e.Event | None = None) -> None:

@@ -12,7 +12,11 @@ from typing import Any
 
 from switchboard.domain import commands as c
 from switchboard.domain.enums import AgentStatus
+from switchboard.domain.events import Event
 from switchboard.domain.model import AgentConfig, QueueConfig
+from switchboard.metrics import ReportParams
+from switchboard.metrics.builder import cdr_rows_from_events
+from switchboard.server import reports
 from switchboard.server.runtime import Runtime
 from switchboard.store import log, repo
 from switchboard.store.db import migrate, open_db
@@ -50,6 +54,17 @@ class Harness:
 
     def ready(self, agent: str) -> None:
         self.runtime.execute(TENANT, c.SetAgentStatus(agent_id=agent, status=AgentStatus.READY))
+
+    def report(self, by: str = "queue") -> list[dict[str, Any]]:
+        """The server's ``by`` report over everything logged so far."""
+        with self.runtime.db.connect() as conn:
+            return reports.report(conn, TENANT, by, 0.0, time.time() + 60, ReportParams())
+
+    def cdr(self) -> list[Any]:
+        """The CDR rows of everything logged so far."""
+        with self.runtime.db.connect() as conn:
+            payloads = log.events_between(conn, TENANT, 0.0, time.time() + 60)
+        return cdr_rows_from_events(Event.from_dict(p) for p in payloads)
 
     def events(self, interaction_id: str) -> list[dict[str, Any]]:
         with self.runtime.db.connect() as conn:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from switchboard.domain.errors import AgentUnavailable, NotFound
+from switchboard.store import log
 from tests.voice.harness import TENANT, Harness, telephony
 from tests.voice.peers import (
     Sipp,
@@ -26,13 +27,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
 
 def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
-        callback_key: str = "1", flow: str = "menu.yaml") -> None:
+        callback_key: str = "1", flow: str = "menu.yaml", customer_mode: str = "answer",
+        outbound: dict[str, Any] | None = None) -> None:
     need_peers()
     tone = write_tone(tmp / "tone.al", 400, 2)
     agent = SippPhone(tmp / "ada", phone_scenario(tmp / "ada.xml", "hangup", voice=tone,
                                                   hangup_after_ms=3000))
-    customer = SippPhone(tmp / "customer", phone_scenario(tmp / "customer.xml", "answer",
-                                                          voice=tone))
+    customer = SippPhone(tmp / "customer", phone_scenario(
+        tmp / "customer.xml", customer_mode, voice=None if customer_mode == "busy" else tone))
 
     async def main() -> None:
         agent.start()
@@ -40,7 +42,8 @@ def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
         try:
             voice = {"trunks": {"local": {"addresses": ["127.0.0.1"],
                                           "outbound": customer.address}},
-                     "queue": {"announce_every_s": 30, "callback_key": callback_key}}
+                     "queue": {"announce_every_s": 30, "callback_key": callback_key},
+                     **({"outbound": outbound} if outbound else {})}
             phones = {"ada": {"tenant": TENANT, "agent": "ada", "address": agent.address}}
             async with telephony(tmp, phones=phones, queue=queue, voice=voice,
                                  flow=flow) as h:
@@ -140,3 +143,65 @@ def test_a_flow_transfers_the_caller_to_an_external_number(tmp_path: Path) -> No
             caller.kill()
 
     run(tmp_path, body, flow="transfer.yaml")
+
+
+def test_a_busy_customer_ends_a_click_to_dial_not_connected(tmp_path: Path) -> None:
+    async def body(h: Harness, agent: SippPhone, customer: SippPhone) -> None:
+        calls = h.service.calls
+        assert calls is not None
+        h.ready("ada")
+        iid = calls.click_to_dial(TENANT, "ada", "+390612345678")
+        await h.wait_event("answered", 10, lambda ev: ev["interaction_id"] == iid)
+        failed = await h.wait_event("dial_failed", 15, lambda ev: ev["interaction_id"] == iid)
+        assert (failed["result"], failed["sip_code"], failed["agent_id"]) == ("busy", 486, "ada")
+        assert failed["queue_id"] == "sales" and "retry_at" not in failed  # never retried
+        ended = await h.wait_event("ended", 10, lambda ev: ev["interaction_id"] == iid)
+        assert ended["by"] == "system"
+        rc = await asyncio.to_thread(customer.wait, 20)
+        assert rc == 0, customer.errors()
+        assert h.stats.get("outbound_connected") is None
+        # the CDR and the report: offered in sales, not answered
+        row = next(r for r in h.cdr() if r.id == iid)
+        assert row.answered_at is None and row.abandoned_at is None
+        assert row.disposition == "not_connected_busy" and row.agent == "ada"
+        sales = next(r for r in h.report() if r["key"] == "sales")
+        assert (sales["offered"], sales["answered"], sales["abandoned"]) == (1, 0, 0)
+
+    run(tmp_path, body, customer_mode="busy")
+
+
+def test_an_unanswered_callback_is_tried_again_per_the_policy(tmp_path: Path) -> None:
+    async def body(h: Harness, agent: SippPhone, customer: SippPhone) -> None:
+        voice = write_tone(tmp_path / "caller.al", 500, 2)
+        scenario = caller_scenario(tmp_path / "caller.xml", keys="12", voice=voice,
+                                   between_keys_ms=2500, talk_ms=0, they_hang_up=True)
+        caller = Sipp(tmp_path / "caller", scenario, h.sip_port, "100")
+        caller.start()
+        try:
+            requested = await h.wait_event("callback_requested", 20)
+            iid = requested["interaction_id"]
+            rc = await asyncio.to_thread(caller.wait, 20)
+            assert rc == 0, caller.errors()
+            h.ready("ada")
+            await h.wait_event("answered", 10, lambda ev: ev["interaction_id"] == iid)
+            failed = await h.wait_event("dial_failed", 15,
+                                        lambda ev: ev["interaction_id"] == iid)
+            assert (failed["result"], failed["attempt"]) == ("busy", 1)
+            assert failed["retry_at"] - failed["at"] == pytest.approx(600)
+            retry = await h.wait_event("callback_scheduled", 10,
+                                       lambda ev: ev["interaction_id"] != iid)
+            assert retry["queue_id"] == "sales" and retry["phone"] == "+393331234567"
+            assert retry["due_at"] == pytest.approx(failed["retry_at"])
+            with h.runtime.db.connect() as conn:
+                attrs = log.interaction_row(conn, TENANT, retry["interaction_id"]).attributes
+            assert attrs["retry_of"] == iid and attrs["attempt"] == 2
+            await both_done(customer)
+            row = next(r for r in h.cdr() if r.id == iid)
+            assert row.answered_at is None and row.disposition == "not_connected_busy"
+            sales = next(r for r in h.report() if r["key"] == "sales")
+            assert sales["answered"] == 0
+        finally:
+            caller.kill()
+
+    run(tmp_path, body, queue={"callback_ewt_s": 0.0}, callback_key="2", customer_mode="busy",
+        outbound={"callback_retries": 1, "retry_after_s": 600})
