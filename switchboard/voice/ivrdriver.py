@@ -74,6 +74,7 @@ class IvrMixin(ControllerBase):
             elif isinstance(effect, fx.RecordSurvey):
                 logger.info("call %s: survey %s answered %d", call.id, effect.survey,
                             effect.score)
+                self.record_for(call.tenant, effect.event(call.id, self.runtime.clock()))
             elif isinstance(effect, fx.HangUp):
                 self._hangup_caller(call)
                 self._finish(call)
