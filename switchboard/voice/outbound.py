@@ -38,6 +38,7 @@ from switchboard.voice.config import Trunk
 from switchboard.voice.signalling import LegAnswered, LegEnded, LegFailed
 
 if TYPE_CHECKING:
+    from switchboard.media.recording import ActiveRecording
     from switchboard.voice.base import ControllerBase
 
 logger = logging.getLogger("switchboard.voice.outbound")
@@ -70,6 +71,8 @@ class Outbound:
     customer_leg: str | None = None
     agent_sdp: str = ""
     language: str = "en"
+    recording: ActiveRecording | None = None
+    recording_started: bool = False
 
 
 def trunk_out(ctl: ControllerBase) -> Trunk | None:
@@ -282,6 +285,26 @@ async def _customer_answered(ctl: ControllerBase, call: Outbound, ev: LegAnswere
     except MediaError as exc:
         logger.error("outbound %s: bridging the customer failed: %s", call.id, exc)
     ctl.media.stop(call.media_id, call.agent_tag)
+    _record(ctl, call)
+
+
+def _record(ctl: ControllerBase, call: Outbound) -> None:
+    """With ``recording.calls``, record from the customer's answer to the end,
+    like an inbound call from the agent's answer (stereo, customer left)."""
+    recordings = ctl.recordings
+    if recordings is None or not ctl.config.recording.calls or call.recording_started:
+        return
+    call.recording_started = True
+
+    async def start() -> None:
+        rec = await recordings.start_for(call.tenant, call.id, call.media_id, call.customer_tag,
+                                         call.number, "call", call.queue_id)
+        if rec is not None and call.phase == "ended":
+            await recordings.finish(rec)
+        else:
+            call.recording = rec
+
+    ctl.spawn(start())
 
 
 def dial_result(code: int) -> str:
@@ -350,6 +373,9 @@ def _ended(ctl: ControllerBase, call: Outbound, *, by: str) -> None:
 
 def _release(ctl: ControllerBase, call: Outbound) -> None:
     call.phase = "ended"
+    rec, call.recording = call.recording, None
+    if rec is not None and ctl.recordings is not None:
+        ctl.spawn(ctl.recordings.finish(rec))
     for leg in (call.agent_leg, call.customer_leg):
         if leg is not None:
             ctl.untrack(leg)

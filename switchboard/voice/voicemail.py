@@ -65,13 +65,21 @@ class Recordings:
 
     async def start(self, call: Call, kind: str, queue_id: str | None = None
                     ) -> ActiveRecording | None:
+        return await self.start_for(call.tenant, call.id, call.media_id, call.caller_tag,
+                                    call.caller, kind, queue_id)
+
+    async def start_for(self, tenant: str, interaction_id: str, media_id: str,
+                        customer_tag: str, caller: str | None, kind: str,
+                        queue_id: str | None = None) -> ActiveRecording | None:
+        """Record rtpengine call ``media_id`` (the customer on ``customer_tag``):
+        inbound calls through :meth:`start`, calls Switchboard places directly."""
         try:
             rec = await asyncio.to_thread(
-                self.recorder.start, tenant_id=call.tenant, interaction_id=call.id,
-                call_id=call.media_id, customer_tag=call.caller_tag, kind=kind,
-                caller=call.caller, queue_id=queue_id)
+                self.recorder.start, tenant_id=tenant, interaction_id=interaction_id,
+                call_id=media_id, customer_tag=customer_tag, kind=kind,
+                caller=caller, queue_id=queue_id)
         except MediaError as exc:
-            logger.error("call %s: %s recording did not start: %s", call.id, kind, exc)
+            logger.error("call %s: %s recording did not start: %s", interaction_id, kind, exc)
             return None
         self.control.track(rec)
         return rec

@@ -6,6 +6,7 @@ the trunk's outbound address (a sipp UAS playing the customer)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +21,28 @@ from tests.voice.peers import (
     caller_scenario,
     need_peers,
     phone_scenario,
+    read_wav,
+    tone_power,
     write_tone,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.voice]
 
+AGENT_HZ, CUSTOMER_HZ = 400, 600
+
 
 def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
         callback_key: str = "1", flow: str = "menu.yaml", customer_mode: str = "answer",
-        outbound: dict[str, Any] | None = None) -> None:
+        outbound: dict[str, Any] | None = None, record: bool = False,
+        agent_talk_ms: int = 3000) -> None:
     need_peers()
-    tone = write_tone(tmp / "tone.al", 400, 2)
+    tone = write_tone(tmp / "tone.al", AGENT_HZ, 2)
+    customer_tone = write_tone(tmp / "customer.al", CUSTOMER_HZ, 2)
     agent = SippPhone(tmp / "ada", phone_scenario(tmp / "ada.xml", "hangup", voice=tone,
-                                                  hangup_after_ms=3000))
+                                                  hangup_after_ms=agent_talk_ms))
     customer = SippPhone(tmp / "customer", phone_scenario(
-        tmp / "customer.xml", customer_mode, voice=None if customer_mode == "busy" else tone))
+        tmp / "customer.xml", customer_mode,
+        voice=None if customer_mode == "busy" else customer_tone))
 
     async def main() -> None:
         agent.start()
@@ -43,7 +51,8 @@ def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
             voice = {"trunks": {"local": {"addresses": ["127.0.0.1"],
                                           "outbound": customer.address}},
                      "queue": {"announce_every_s": 30, "callback_key": callback_key},
-                     **({"outbound": outbound} if outbound else {})}
+                     **({"outbound": outbound} if outbound else {}),
+                     **({"recording": {"calls": True}} if record else {})}
             phones = {"ada": {"tenant": TENANT, "agent": "ada", "address": agent.address}}
             async with telephony(tmp, phones=phones, queue=queue, voice=voice,
                                  flow=flow) as h:
@@ -205,3 +214,35 @@ def test_an_unanswered_callback_is_tried_again_per_the_policy(tmp_path: Path) ->
 
     run(tmp_path, body, queue={"callback_ewt_s": 0.0}, callback_key="2", customer_mode="busy",
         outbound={"callback_retries": 1, "retry_after_s": 600})
+
+
+def test_a_click_to_dial_is_recorded_like_an_inbound_call(tmp_path: Path) -> None:
+    async def body(h: Harness, agent: SippPhone, customer: SippPhone) -> None:
+        calls = h.service.calls
+        assert calls is not None
+        h.ready("ada")
+        iid = calls.click_to_dial(TENANT, "ada", "+390612345678")
+        await h.wait_event("answered", 10, lambda ev: ev["interaction_id"] == iid)
+        await h.until(lambda: h.stats.get("outbound_connected") == 1, 15, "the customer")
+        connected = time.monotonic()
+        await h.wait_event("ended", 20, lambda ev: ev["interaction_id"] == iid)
+        talk_s = time.monotonic() - connected
+        await both_done(agent, customer)
+        await h.until(lambda: bool(h.recordings(iid)) and h.recordings(iid)[0]["status"]
+                      != "recording", 15, "the recording to be stored")
+        recordings = h.recordings(iid)
+        assert len(recordings) == 1
+        rec = recordings[0]
+        assert (rec["kind"], rec["status"], rec["channels"]) == ("call", "complete", 2)
+        assert rec["queue_id"] == "sales"
+        # from the customer's answer to the end of the call
+        assert abs(rec["duration"] - talk_s) < 2.0, (rec["duration"], talk_s)
+        wav = h.service.recordings.absolute(rec["path"] or "-")
+        left, rate = read_wav(wav, 0)
+        right, _ = read_wav(wav, 1)
+        assert tone_power(left[rate // 2: rate * 3], rate, CUSTOMER_HZ) > 0.5, \
+            "no customer on the left"
+        assert tone_power(right[rate // 2: rate * 3], rate, AGENT_HZ) > 0.5, \
+            "no agent on the right"
+
+    run(tmp_path, body, record=True, agent_talk_ms=6000)
