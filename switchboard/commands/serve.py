@@ -1,7 +1,9 @@
 """``switchboard serve``: the API server (FastAPI on uvicorn) over SQLite or PostgreSQL.
 
 ``--demo`` runs demo mode instead (:mod:`switchboard.server.demo`): its own
-SQLite database ``var/demo.db``, a demo tenant with traffic, 127.0.0.1 only.
+SQLite database (``var/demo.db``, or ``--demo-db``), a demo tenant of
+``--demo-agents`` agents in ``--demo-queues`` queues with live traffic,
+127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ def serve(
     demo: Annotated[bool, typer.Option(
         "--demo", help="demo mode: var/demo.db, a demo tenant, live traffic, 127.0.0.1 only")]
     = False,
-    demo_rate: Annotated[float, typer.Option(help="demo mode: new contacts a minute")] = 25.0,
+    demo_agents: Annotated[int, typer.Option(
+        help="demo mode: agents (two of them are yours, the rest virtual)")] = 20,
+    demo_queues: Annotated[int, typer.Option(
+        help="demo mode: queues (the last, vip, is served by your two agents)")] = 4,
+    demo_db: Annotated[str | None, typer.Option(
+        help="demo mode: the SQLite file [default: var/demo.db, or "
+             "var/demo-N-agents-M-queues.db for another size]")] = None,
+    demo_rate: Annotated[float | None, typer.Option(
+        help="demo mode: new contacts a minute [default: 1.25 per agent]")] = None,
     demo_speed: Annotated[float, typer.Option(
         help="demo mode: time compression (2 = twice as fast)")] = 1.0,
     voice: Annotated[str | None, typer.Option(
@@ -37,12 +47,21 @@ def serve(
 
     try:
         if demo:
-            from switchboard.server.demo import DemoSettings, check_demo_options, run_demo
+            from switchboard.server.demo import (
+                DemoSettings,
+                check_demo_options,
+                check_size,
+                run_demo,
+            )
+            from switchboard.server.demo_tenant import Shape
 
-            settings = DemoSettings(rate_per_min=demo_rate, speed=demo_speed)
-            db = check_demo_options(db, host, DEFAULT_URL)
+            settings = DemoSettings(rate_per_min=demo_rate, speed=demo_speed, db_path=demo_db,
+                                    shape=Shape(agents=demo_agents, queues=demo_queues))
+            db = check_demo_options(db, host, DEFAULT_URL, settings)
         engine = open_db(db)
         migrate(engine)
+        if demo:
+            check_size(engine, settings)
         if voice is not None:
             from switchboard.voice.config import load_voice_config
 

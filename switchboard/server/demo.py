@@ -1,21 +1,29 @@
 """Demo mode (``switchboard serve --demo``): a live contact center on 127.0.0.1.
 
-On a SQLite database under ``./var/`` (``var/demo.db``, created when missing,
-reused afterwards) it sets up a ``demo`` tenant: three queues with different
-skills and strategies, 20 agents, and logins for an admin, a supervisor and
-two agents whose passwords are generated at every start and printed (the old
-ones stop working). It then serves the API and runs a traffic generator
-(:mod:`switchboard.server.demo_traffic`) that goes through the real server like
-any client: virtual customers are ``POST /api/v1/interactions`` calls, and 18
-virtual agents log in, go ready, wait for offers on their WebSocket feed,
-answer after a short ring, talk, end, wrap up and take breaks. The last two
-agents are left to the person trying the demo (their logins are printed).
+On its own SQLite database (``var/demo.db``; ``var/demo-<N>-agents-<M>-queues.db``
+for another size; ``--demo-db`` chooses; created when missing, reused
+afterwards) it sets up a ``demo`` tenant (:mod:`switchboard.server.demo_tenant`):
+by default four queues (sales, support, billing, and ``vip`` for the person
+trying the demo) and 20 agents, with reason codes, dispositions, business
+hours and wallboard thresholds; ``--demo-agents`` and ``--demo-queues`` make
+it bigger (200 agents in 20 queues, say). It prints the URL and the logins of
+an admin, a supervisor and two agents (new passwords at every start; the old
+ones and their sessions stop working), serves the API and the web pages, and
+runs a traffic generator (:mod:`switchboard.server.demo_traffic`) that goes
+through the real server like any client: virtual customers arrive, chat and
+sometimes give up; virtual agents answer, chat, end, wrap up with a
+disposition and take breaks with a reason; and a customer comes to the
+``vip`` queue whenever one of the two people's agents is ready.
+
+The virtual agents and the traffic's supervisor hold bearer tokens written
+straight into the database (their users have no password: nobody logs in as
+them), so that 200 agents cost no 200 Argon2 checks at start.
 
 Restarts stay quick however long the demo has run: the runtime snapshots the
 routing engine at every clean stop (and every 10,000 log entries), so a start
 replays only the log's tail (:mod:`switchboard.server.snapshot`); and each start
 deletes the history that ended more than :data:`KEEP_DAYS` days ago, up to the
-newest snapshot, with a printed note (:func:`prune`), so ``var/demo.db`` stops
+newest snapshot, with a printed note (:func:`prune`), so the database stops
 growing (SQLite reuses the freed pages). A database whose pruned log no snapshot
 of the running code covers (the code changed) is moved aside for a fresh demo.
 """
@@ -23,71 +31,95 @@ of the running code covers (the code changed) is moved aside for a fresh demo.
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
 import secrets
 import signal
 import sys
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 from sqlalchemy import Engine as Database
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from switchboard.domain.errors import ConfigError, ValidationError
-from switchboard.server import snapshot
-from switchboard.server.auth import hash_password
+from switchboard.server import auth, snapshot
+from switchboard.server.demo_tenant import (
+    DEFAULT_AGENTS,
+    DEFAULT_QUEUES,
+    HUMAN_AGENTS,
+    HUMAN_QUEUE,
+    MAX_AGENTS,
+    MAX_QUEUES,
+    Provisioned,
+    Shape,
+    provision,
+    virtual_name,
+)
 from switchboard.store import log, repo
 from switchboard.store import schema as s
 from switchboard.store.db import migrate, open_db
 
-DEMO_URL = "sqlite:///var/demo.db"
 TENANT = "demo"
 SEED = 20240611
 LOCALHOST = "127.0.0.1"
-# (name, strategy, required skills, settings): one queue per routing style.
-QUEUES: tuple[tuple[str, str, dict[str, int], dict[str, Any]], ...] = (
-    ("sales", "longest_idle", {"sales": 1}, {"wrapup_s": 30.0, "ring_timeout_s": 15.0}),
-    ("support", "best_skill", {"support": 1}, {"wrapup_s": 30.0, "ring_timeout_s": 15.0}),
-    ("billing", "round_robin", {"billing": 1},
-     {"wrapup_s": 30.0, "ring_timeout_s": 15.0, "timeout_s": 300.0}),
-)
-QUEUE_WEIGHTS = {"sales": 0.4, "support": 0.4, "billing": 0.2}
-CHANNELS = {"sales": "voice", "support": "chat", "billing": "voice"}
-AGENT_NAMES = ("Ada", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas",
-               "Kemi", "Liam", "Mei", "Nils", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tara")
-HUMAN_AGENTS = 2  # the last two agents are not driven: their logins are printed
 KEEP_DAYS = 7  # a start deletes the history that ended before this many days
 ADMIN, SUPERVISOR = "demo-admin", "demo-supervisor"
+RATE_PER_AGENT_MIN = 25.0 / DEFAULT_AGENTS  # contacts a minute per agent by default
+NO_PASSWORD = "!demo: no password; the demo's traffic holds this user's token"
+TOKEN_TTL_S = 366 * 86400.0  # the traffic's own tokens (deleted at the next start)
 
 
-def agent_skills(i: int) -> dict[str, int]:
-    """Agent ``i``'s skills: everyone has two of the three, at levels 3 to 9."""
-    names = ("sales", "support", "billing")
-    return {names[i % 3]: 3 + (i * 7) % 7, names[(i + 1) % 3]: 3 + (i * 5) % 7}
-
-
-def agent_username(i: int) -> str:
-    return f"demo-{AGENT_NAMES[i].lower()}"
+def default_db_path(shape: Shape) -> str:
+    """``var/demo.db`` for the default size, ``var/demo-N-agents-M-queues.db`` else
+    (each size keeps its own demo and history)."""
+    if (shape.agents, shape.queues) == (DEFAULT_AGENTS, DEFAULT_QUEUES):
+        return "var/demo.db"
+    return f"var/demo-{shape.agents}-agents-{shape.queues}-queues.db"
 
 
 @dataclass(frozen=True, slots=True)
 class DemoSettings:
-    """How busy the demo is. ``rate_per_min``: new contacts a minute (Poisson);
-    ``speed``: time compression (2.0 halves every talk, ring, wrap-up and
-    break time and doubles the arrival rate)."""
+    """How big and busy the demo is. ``rate_per_min``: new contacts a minute
+    (Poisson, swelling and ebbing over a few minutes; default 1.25 per agent);
+    ``speed``: time compression (2.0 halves every talk, ring, wrap-up and break
+    time and doubles the arrival rate); ``db_path``: the SQLite file."""
 
-    rate_per_min: float = 25.0
+    rate_per_min: float | None = None
     speed: float = 1.0
+    shape: Shape = field(default_factory=Shape)
+    db_path: str | None = None
 
     def __post_init__(self) -> None:
-        if not 0 < self.rate_per_min <= 6000:
+        if self.rate_per_min is not None and not 0 < self.rate_per_min <= 6000:
             raise ValidationError("must be above 0 and at most 6000", field="demo-rate")
         if not 0 < self.speed <= 100:
             raise ValidationError("must be above 0 and at most 100", field="demo-speed")
+        if self.db_path is not None:
+            path = Path(self.db_path)
+            if not self.db_path.strip() or path.is_dir() or self.db_path.endswith(os.sep):
+                raise ValidationError("give a file (a SQLite database; created when missing), "
+                                      "not a folder", field="demo-db")
+            parent = next((p for p in path.absolute().parents if p.exists()), None)
+            if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
+                raise ValidationError(f"cannot create {path}: {parent} is not a writable "
+                                      "folder", field="demo-db")
+
+    @property
+    def rate(self) -> float:
+        """Contacts a minute at speed 1."""
+        return self.rate_per_min if self.rate_per_min is not None \
+            else RATE_PER_AGENT_MIN * self.shape.agents
+
+    @property
+    def path(self) -> str:
+        return self.db_path if self.db_path is not None else default_db_path(self.shape)
 
 
 @dataclass(slots=True)
@@ -98,25 +130,26 @@ class Login:
     agent_index: int | None = None
 
 
-def demo_logins() -> list[Login]:
-    """Fresh random passwords for every demo user (printed or used by the traffic)."""
+def demo_logins(shape: Shape) -> list[Login]:
+    """Fresh random passwords for the printed users (admin, supervisor, the two
+    people's agents); the virtual agents get none (``password`` empty)."""
     logins = [Login(ADMIN, secrets.token_urlsafe(9), "admin"),
               Login(SUPERVISOR, secrets.token_urlsafe(9), "supervisor")]
-    logins += [Login(agent_username(i), secrets.token_urlsafe(12), "agent", i)
-               for i in range(len(AGENT_NAMES))]
+    logins += [Login(shape.username(i), secrets.token_urlsafe(9) if shape.is_human(i) else "",
+                     "agent", i) for i in range(shape.agents)]
     return logins
 
 
-def check_demo_options(db: str, host: str, default_db: str) -> str:
-    """The database URL demo mode uses; refuses another host or database."""
+def check_demo_options(db: str, host: str, default_db: str, settings: DemoSettings) -> str:
+    """The database URL demo mode uses; refuses another host or ``--db``."""
     if host not in (LOCALHOST, "localhost"):
         raise ConfigError(f"demo mode listens on {LOCALHOST} only (not {host!r}): its "
                           f"passwords are printed on the console; leave --host out",
                           field="host")
     if db != default_db:
-        raise ConfigError(f"demo mode uses its own database ({DEMO_URL}); leave --db out",
-                          field="db")
-    return DEMO_URL
+        raise ConfigError("demo mode uses its own SQLite database; leave --db out (--demo-db "
+                          "FILE chooses the file)", field="db")
+    return f"sqlite:///{settings.path}"
 
 
 def prune(db: Database, now: float) -> str | None:
@@ -169,64 +202,96 @@ def ensure_tenant(db: Database) -> None:
                                seed=SEED)
 
 
-def save_user(db: Database, login: Login, password_hash: str,
-              agent_id: str | None = None) -> None:
-    """Create the demo user or give it its new password (and agent)."""
+def check_size(db: Database, settings: DemoSettings) -> None:
+    """Refuse a database that holds a bigger demo than asked (growing is fine:
+    the set-up adds what is missing); the error says which options fit it."""
+    shape = settings.shape
+    biggest = Shape(agents=MAX_AGENTS, queues=MAX_QUEUES)
+    agent_index = {virtual_name(i): i for i in range(biggest.virtual)}
+    queue_index = {q.name: i for i, q in enumerate(biggest.queue_specs()[:-1])}
+    with db.connect() as conn:
+        agents = conn.scalars(select(s.Agent.name).where(s.Agent.tenant_id == TENANT)).all()
+        queues = conn.scalars(select(s.Queue.name).where(s.Queue.tenant_id == TENANT)).all()
+    n = max((agent_index[a] + 1 + HUMAN_AGENTS for a in agents if a in agent_index), default=0)
+    m = max((queue_index[q] + 2 for q in queues if q in queue_index), default=0)
+    if n > shape.agents or m > shape.queues:
+        n, m = max(n, shape.agents), max(m, shape.queues)
+        raise ConfigError(f"{settings.path} holds a demo of {n} agents and {m} queues: start "
+                          f"it with --demo-agents {n} --demo-queues {m}, or choose another "
+                          f"--demo-db", field="demo-agents" if n > shape.agents
+                          else "demo-queues")
+
+
+def save_users(db: Database, users: list[tuple[Login, str, str | None]]) -> dict[str, str]:
+    """Create each ``(login, password hash, agent id)`` user or give it its new
+    password hash (and agent), in one transaction; their ids by user name."""
+    now = time.time()
+    ids: dict[str, str] = {}
     with db.begin() as conn:
-        uid = conn.scalar(select(s.User.id).where(s.User.tenant_id == TENANT,
-                                                  s.User.username == login.username))
-        if uid is None:
-            repo.create_user(conn, TENANT, username=login.username, password_hash=password_hash,
-                             role=login.role, now=time.time(), agent_id=agent_id)
-        else:
-            conn.execute(update(s.User).where(s.User.tenant_id == TENANT, s.User.id == uid)
-                         .values(password_hash=password_hash, role=login.role,
-                                 agent_id=agent_id))
+        have = {name: uid for name, uid in conn.execute(
+            select(s.User.username, s.User.id).where(s.User.tenant_id == TENANT))}
+        for login, password_hash, agent_id in users:
+            uid = have.get(login.username)
+            if uid is None:
+                uid = repo.create_user(conn, TENANT, username=login.username,
+                                       password_hash=password_hash, role=login.role, now=now,
+                                       agent_id=agent_id)
+            else:
+                conn.execute(update(s.User).where(s.User.tenant_id == TENANT, s.User.id == uid)
+                             .values(password_hash=password_hash, role=login.role,
+                                     agent_id=agent_id, disabled=False))
+            ids[login.username] = uid
+    return ids
 
 
-async def provision(api: httpx.AsyncClient) -> tuple[dict[str, str], list[str]]:
-    """Create through the API whatever queues and agents the demo tenant lacks;
-    their ids: queues by name, agents in :data:`AGENT_NAMES` order."""
-    have_q = {q["name"]: q["id"] for q in _ok(await api.get("/queues"))}
-    for name, strategy, skills, settings in QUEUES:
-        if name not in have_q:
-            body = {"name": name, "strategy": strategy, "skills": skills, **settings}
-            have_q[name] = _ok(await api.post("/queues", json=body))["id"]
-    have_a = {a["name"]: a["id"] for a in _ok(await api.get("/agents"))}
-    agents = []
-    for i, name in enumerate(AGENT_NAMES):
-        if name not in have_a:
-            body = {"name": name, "skills": agent_skills(i)}
-            have_a[name] = _ok(await api.post("/agents", json=body))["id"]
-        agents.append(have_a[name])
-    return {name: have_q[name] for name, *_ in QUEUES}, agents
+def end_sessions(db: Database) -> None:
+    """Every token of the demo tenant stops working (passwords change at every start)."""
+    with db.begin() as conn:
+        conn.execute(delete(s.Token).where(s.Token.tenant_id == TENANT))
 
 
-def _ok(r: httpx.Response) -> Any:
-    if r.status_code >= 400:
-        raise RuntimeError(f"demo setup: {r.request.method} {r.request.url.path} answered "
-                           f"{r.status_code} {r.text[:300]}")
-    return r.json()
+def mint_tokens(db: Database, user_ids: dict[str, str]) -> dict[str, str]:
+    """A bearer token for each user (by name), written as a login would write it."""
+    now = time.time()
+    out: dict[str, str] = {}
+    with db.begin() as conn:
+        for username, uid in user_ids.items():
+            token, digest = auth.new_token()
+            repo.save_token(conn, TENANT, token_hash=digest, user_id=uid, now=now,
+                            ttl_s=TOKEN_TTL_S)
+            out[username] = token
+    return out
 
 
 def banner(url: str, logins: list[Login], settings: DemoSettings) -> str:
-    """What the console shows at start: where, who, what happens."""
-    shown = [lg for lg in logins if lg.agent_index is None
-             or lg.agent_index >= len(AGENT_NAMES) - HUMAN_AGENTS]
-    width = max(len(lg.username) for lg in shown)
-    lines = [f"Switchboard demo: a live contact center on {url}/api/v1",
-             f"  web UI     {url}/  (log in with a login below; each role gets its page)",
-             f"  API docs   {url}/api/v1/docs",
-             f"  event feed ws://{url.removeprefix('http://')}/api/v1/events/ws?token=TOKEN",
-             "  logins (POST /api/v1/auth/token; new passwords at every start):"]
-    for lg in shown:
-        who = lg.role if lg.agent_index is None else \
-            f"agent {AGENT_NAMES[lg.agent_index]} (not driven: set it ready yourself)"
-        lines.append(f"    {lg.username.ljust(width)}  {lg.password}  {who}")
-    lines.append(f"  traffic: about {settings.rate_per_min * settings.speed:g} contacts a "
-                 f"minute into sales, support and billing; "
-                 f"{len(AGENT_NAMES) - HUMAN_AGENTS} virtual agents answer them "
-                 f"(speed x{settings.speed:g}). Ctrl-C stops.")
+    """What the console shows at start: where to go, who to log in as for what."""
+    shape = settings.shape
+    humans = [lg for lg in logins if lg.agent_index is not None and lg.password]
+    admin = next(lg for lg in logins if lg.username == ADMIN)
+    sup = next(lg for lg in logins if lg.username == SUPERVISOR)
+    width = max(len(lg.username) for lg in (admin, sup, *humans))
+    pw = max(len(lg.password) for lg in (admin, sup, *humans))
+
+    def row(lg: Login, what: str) -> str:
+        return f"    {lg.username.ljust(width)}  {lg.password.ljust(pw)}  {lg.role}: {what}"
+
+    names = [q.name for q in shape.queue_specs()[:-1]]
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    rate = settings.rate * settings.speed
+    lines = [
+        f"Switchboard demo: open {url}/ in a browser and log in as",
+        row(sup, "the live wallboard (queues, service level, agents)"),
+        row(humans[0], "the agent desktop: press Ready, a customer comes within seconds; "
+                       "Accept, chat, End, pick a disposition"),
+        *[row(lg, "a second agent desktop (another browser or a private window)")
+          for lg in humans[1:]],
+        row(admin, "administration (queues, agents, reason codes, dispositions, hours)"),
+        f"  Traffic: about {rate:g} customers a minute into {shown}, answered by "
+        f"{shape.virtual} virtual agents; the {HUMAN_QUEUE} queue is yours alone "
+        f"({' and '.join(lg.username for lg in humans)}).",
+        f"  API: {url}/api/v1/docs (tokens: POST /api/v1/auth/token). Database "
+        f"{settings.path}. New passwords at every start; Ctrl-C stops.",
+    ]
     return "\n".join(lines)
 
 
@@ -245,35 +310,55 @@ class _Server:
                                            timeout_graceful_shutdown=3))
 
 
+def process_age() -> float:
+    """Seconds since this process started (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def run_demo(db: Database, port: int, settings: DemoSettings,
              out: TextIO = sys.stdout) -> None:
     """Set up the demo tenant, serve on 127.0.0.1:``port`` with traffic, until
     SIGINT or SIGTERM (then stop the traffic, the server, and return)."""
     from switchboard.server.app import create_app
 
+    started = time.time() - process_age()
     if not resumable(db):
         db = fresh_database(db, out)
     ensure_tenant(db)
     note = prune(db, time.time())
     if note:
         _print(out, note)
-    logins = demo_logins()
-    hashes = {lg.username: hash_password(lg.password) for lg in logins}
-    for lg in logins:
-        if lg.agent_index is None:
-            save_user(db, lg, hashes[lg.username])
+    end_sessions(db)
+    logins = demo_logins(settings.shape)
+    staff = [lg for lg in logins if lg.agent_index is None]
+    ids = save_users(db, [(lg, NO_PASSWORD, None) for lg in staff])
+    tokens = mint_tokens(db, ids)
     server = _Server(create_app(db), port).server
-    asyncio.run(_main(db, server, port, settings, logins, hashes, out))
+    gc.collect()  # as serve does: start-up's long-lived objects out of the full collections
+    gc.freeze()
+    asyncio.run(_main(db, server, port, settings, logins, tokens, started, out))
 
 
 async def _main(db: Database, server: Any, port: int, settings: DemoSettings,
-                logins: list[Login], hashes: dict[str, str], out: TextIO) -> None:
+                logins: list[Login], tokens: dict[str, str], started: float,
+                out: TextIO) -> None:
     from switchboard.server.demo_traffic import Traffic
 
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    # Argon2 is slow on purpose: the printed passwords hash meanwhile.
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-hash")
+    hashing = {lg.username: loop.run_in_executor(pool, auth.hash_password, lg.password)
+               for lg in logins if lg.password}
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -283,26 +368,32 @@ async def _main(db: Database, server: Any, port: int, settings: DemoSettings,
     url = f"http://{LOCALHOST}:{port}"
     traffic: Traffic | None = None
     try:
-        async with httpx.AsyncClient(base_url=f"{url}/api/v1", timeout=30) as api:
-            admin = next(lg for lg in logins if lg.username == ADMIN)
-            token = _ok(await api.post("/auth/token", json={"username": admin.username,
-                                                            "password": admin.password}))
-            api.headers["Authorization"] = f"Bearer {token['token']}"
-            queues, agents = await provision(api)
-        for lg in logins:
-            if lg.agent_index is not None:
-                save_user(db, lg, hashes[lg.username], agents[lg.agent_index])
+        async with httpx.AsyncClient(base_url=f"{url}/api/v1", timeout=60) as api:
+            api.headers["Authorization"] = f"Bearer {tokens[ADMIN]}"
+            made = await provision(api, settings.shape)
+            await _humans_offline(api, made, settings.shape)
+        agents = [lg for lg in logins if lg.agent_index is not None]
+        virtual = [lg for lg in agents if not lg.password]
+        ids = save_users(db, [(lg, NO_PASSWORD, made.agents[lg.agent_index or 0])
+                              for lg in virtual])
+        tokens.update(mint_tokens(db, ids))
+        traffic = Traffic(url, settings, made, tokens[SUPERVISOR],
+                          [(tokens[lg.username], made.agents[lg.agent_index or 0],
+                            settings.shape.agent_name(lg.agent_index or 0)) for lg in virtual],
+                          SEED + int(time.time()), lambda line: _print(out, line), started)
+        traffic.start()
+        hashes = {name: await fut for name, fut in hashing.items()}
+        people = [lg for lg in agents if lg.password]
+        save_users(db, [(lg, hashes[lg.username], None) for lg in logins
+                        if lg.agent_index is None] +
+                   [(lg, hashes[lg.username], made.agents[lg.agent_index or 0])
+                    for lg in people])
         _print(out, banner(url, logins, settings))
-        virtual = [(lg, agents[lg.agent_index]) for lg in logins
-                   if lg.agent_index is not None
-                   and lg.agent_index < len(AGENT_NAMES) - HUMAN_AGENTS]
-        traffic = Traffic(url, settings, queues, virtual, SEED + int(time.time()),
-                          lambda line: _print(out, line))
-        traffic.start(next(lg for lg in logins if lg.username == SUPERVISOR))
         waiter = asyncio.create_task(stopping.wait())
         await asyncio.wait({serving, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
     finally:
+        pool.shutdown(wait=False, cancel_futures=True)
         if traffic is not None:
             await traffic.stop()
         server.should_exit = True
@@ -312,24 +403,13 @@ async def _main(db: Database, server: Any, port: int, settings: DemoSettings,
     _print(out, "demo stopped")
 
 
+async def _humans_offline(api: httpx.AsyncClient, made: Provisioned, shape: Shape) -> None:
+    """The people's agents start logged out (a previous run may have left them
+    ready, and nobody would answer their offers)."""
+    for agent_id in made.agents[shape.virtual:]:
+        await api.post(f"/agents/{agent_id}/status", json={"status": "offline"})
+
+
 def _print(out: TextIO, text: str) -> None:
     out.write(text + "\n")
     out.flush()
-
-
-def counts_line(counts: dict[str, int], waiting: int | None) -> str:
-    """One status line from the event counts the supervisor's feed has seen."""
-    parts = [f"{counts.get(k, 0)} {label}" for k, label in (
-        ("arrived", "arrived"), ("offered", "offered"), ("answered", "answered"),
-        ("ended", "ended"), ("wrapup_ended", "wrapped up"), ("exited", "timed out"))]
-    tail = "" if waiting is None else f"; {waiting} waiting now"
-    return "demo: " + ", ".join(parts) + tail
-
-
-def iter_weights(weights: dict[str, float]) -> Iterator[tuple[str, float]]:
-    """Queue names with their cumulative weights (for a weighted draw)."""
-    total, acc = sum(weights.values()), 0.0
-    for name, w in weights.items():
-        acc += w / total
-        yield name, acc
-

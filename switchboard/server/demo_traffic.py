@@ -1,12 +1,28 @@
 """The demo's traffic generator: virtual customers and agents as API clients.
 
 Everything goes through the server's public interface on 127.0.0.1, like any
-client: customers are ``POST /api/v1/interactions`` calls (Poisson arrivals),
-each virtual agent logs in, sets itself ready, reads its WebSocket feed for
-``offered`` events, rings for a moment, accepts, talks for a lognormal time,
-ends the contact, wraps up and now and then takes a break (``not_ready`` with
-reason ``break``). Durations come from :mod:`switchboard.sim.dists`. A
-supervisor feed counts what happens and prints a status line every 10 s.
+client, with the bearer tokens :mod:`switchboard.server.demo` wrote for it:
+
+* **customers** arrive as ``POST /api/v1/interactions`` calls (Poisson, at a
+  rate that swells and ebbs by 45 % over four minutes, so that queues turn
+  amber or red now and then and recover), spread over the queues by their
+  share and over channels by each queue's mix. A chat customer writes a first
+  message and answers each agent's message a few times
+  (``POST /interactions/{id}/messages`` as the supervisor, ``sender:
+  customer``). A customer still waiting when its patience runs out hangs up
+  (``POST /interactions/{id}/end`` while queued: an abandon).
+* **virtual agents** each read their own WebSocket feed: on an ``offered``
+  event they ring for a moment, accept, greet and answer a chat, talk for a
+  lognormal time, end, wrap up with a disposition and now and then go not
+  ready with a reason code (break, coaching, training, meeting, lunch).
+* **the people's agents**: whenever one of them is ready and idle for
+  :data:`VIP_AFTER_S` seconds, a customer comes to the ``vip`` queue that only
+  they serve (two chats, then a call, and so on); their chat customers answer
+  every message they write, up to a goodbye.
+
+Durations come from :mod:`switchboard.sim.dists`. The supervisor's feed counts
+what happens and prints a status line every 10 s, and says how long after the
+process started the first contact was routed.
 """
 
 from __future__ import annotations
@@ -14,50 +30,116 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import random
+import time
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import websockets
 
-from switchboard.server.demo import (
-    CHANNELS,
-    QUEUE_WEIGHTS,
-    DemoSettings,
-    Login,
-    counts_line,
-    iter_weights,
-)
+from switchboard.server.demo_tenant import HUMAN_QUEUE, Provisioned
 from switchboard.sim.dists import Exponential, LogNormal
+
+if TYPE_CHECKING:
+    from switchboard.server.demo import DemoSettings
 
 # Seconds at speed 1 (means and spreads of typical voice and chat work).
 RING = LogNormal(mean=3.0, sd=1.5)
 TALK = LogNormal(mean=25.0, sd=15.0)
 WRAPUP = LogNormal(mean=6.0, sd=3.0)
-BREAK = Exponential(mean=30.0)
-BREAK_CHANCE = 0.08  # after each contact
+TYPING = LogNormal(mean=3.0, sd=1.5)
+PATIENCE = Exponential(mean=60.0)
+# Not-ready reasons after a contact: (reason code, weight, how long).
+BREAKS = (("break", 0.45, Exponential(mean=30.0)), ("coaching", 0.2, Exponential(mean=40.0)),
+          ("training", 0.15, Exponential(mean=60.0)), ("meeting", 0.1, Exponential(mean=60.0)),
+          ("lunch", 0.1, Exponential(mean=120.0)))
+BREAK_CHANCE = 0.06  # after each contact, when the agent has no other
+DISPOSITIONS = ("resolved", "resolved", "resolved", "follow-up", "sale", "escalated")
+WAVE_PERIOD_S, WAVE_DEPTH = 240.0, 0.45
+VIP_AFTER_S = 2.0  # a person's agent ready and idle this long (real seconds) gets a customer
 STATUS_EVERY_S = 10.0
+CLOSED = frozenset({"answered", "abandoned", "exited", "ended"})
+
+OPENERS = {
+    "sales": ("Hi! Do you deliver to Milan?", "Is the family plan still on offer?",
+              "Can I upgrade my plan before the end of the month?"),
+    "support": ("My router drops the connection every evening.",
+                "The app says my password is wrong, but it isn't.",
+                "I can't find the invoice download button."),
+    "billing": ("I was charged twice this month.", "Why is my bill higher than usual?"),
+    HUMAN_QUEUE: ("Hello, I'm a gold member: my order A-{n} hasn't arrived yet.",
+                  "Bonjour! I'd like to move my appointment to Friday, please.",
+                  "Hi, I was promised a call back about my complaint {n}."),
+}
+GENERIC_OPENERS = ("Hello, I have a question about my account.",
+                   "Hi, can you help me with order A-{n}?")
+FOLLOW_UPS = ("It's order A-{n}.", "I tried restarting it already, no luck.",
+              "My postcode is 20121.", "OK, how long will that take?",
+              "Yes, the e-mail on file is right.", "Great, and is there a fee for that?")
+GOODBYES = ("Perfect, thank you! Bye.", "Thanks, that's all I needed.")
+AGENT_LINES = ("I can see your account now; one moment please.",
+               "Done: you'll get a confirmation by e-mail in a minute.",
+               "Is there anything else I can help with?")
+
+
+def counts_line(counts: Counter[str], waiting: int) -> str:
+    """One status line from the event counts the supervisor's feed has seen."""
+    parts = [f"{counts.get(k, 0)} {label}" for k, label in (
+        ("arrived", "arrived"), ("offered", "offered"), ("answered", "answered"),
+        ("abandoned", "abandoned"), ("ended", "ended"), ("wrapup_ended", "wrapped up"),
+        ("exited", "timed out"), ("message", "chat messages"))]
+    return f"demo: {', '.join(parts)}; {waiting} waiting or ringing now"
+
+
+@dataclass(slots=True)
+class Chat:
+    """A chat customer: how many more times it answers an agent."""
+
+    replies: int
+    human: bool
+    n: int = 0
 
 
 class Traffic:
-    """The generator's tasks; :meth:`start` launches them, :meth:`stop` ends them."""
+    """The generator's tasks; :meth:`start` launches them, :meth:`stop` ends them.
 
-    def __init__(self, url: str, settings: DemoSettings, queues: dict[str, str],
-                 agents: list[tuple[Login, str]], seed: int,
-                 say: Callable[[str], None]) -> None:
+    ``virtual``: (token, agent id, name) of each agent the traffic drives;
+    ``started``: when the process started (``time.time()``), for the first
+    routing's line."""
+
+    def __init__(self, url: str, settings: DemoSettings, made: Provisioned, supervisor: str,
+                 virtual: Sequence[tuple[str, str, str]], seed: int,
+                 say: Callable[[str], None], started: float) -> None:
         self.url = url
         self.settings = settings
-        self.queues = queues
-        self.agents = agents
+        self.specs = {q.name: q for q in settings.shape.queue_specs()}
+        self.made = made
+        self.queue_names = {qid: name for name, qid in made.queues.items()}
+        shape = settings.shape
+        self.agent_names = {aid: shape.agent_name(i) for i, aid in enumerate(made.agents)}
+        self.humans = set(made.agents[shape.virtual:])
+        self.virtual = list(virtual)
+        self.supervisor = supervisor
+        self.sup = {"Authorization": f"Bearer {supervisor}"}
         self.rng = random.Random(seed)
         self.say = say
+        self.started = started
         self.counts: Counter[str] = Counter()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.open: set[str] = set()  # created by us, not yet answered or closed
+        self.vip: set[str] = set()  # of those, the vip queue's
+        self.chats: dict[str, Chat] = {}
+        self.people: dict[str, tuple[str, str, float]] = {}  # agent: status, state, since
+        self.routed = False
+        self.feed_up = asyncio.Event()
         self.client = httpx.AsyncClient(base_url=f"{url}/api/v1", timeout=30,
-                                        limits=httpx.Limits(max_connections=50))
+                                        limits=httpx.Limits(max_connections=64))
 
+    # ------------------------------------------------------------------ tasks
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro)
         self.tasks.add(task)
@@ -69,11 +151,12 @@ class Traffic:
         if not task.cancelled() and task.exception() is not None:
             self.say(f"demo: a virtual client stopped: {task.exception()!r}")
 
-    def start(self, supervisor: Login) -> None:
-        self._spawn(self._watch(supervisor))
-        for login, agent_id in self.agents:
-            self._spawn(VirtualAgent(self, login, agent_id).run())
-        self._spawn(self._customers(supervisor))
+    def start(self) -> None:
+        self._spawn(self._watch())
+        for token, agent_id, name in self.virtual:
+            self._spawn(VirtualAgent(self, token, agent_id, name).run())
+        self._spawn(self._arrivals())
+        self._spawn(self._people())
 
     async def stop(self) -> None:
         """Cancel every task and wait for them (at most a few seconds)."""
@@ -88,112 +171,222 @@ class Traffic:
     def wait(self, dist: LogNormal | Exponential) -> float:
         return dist.sample(self.rng) / self.settings.speed
 
-    async def login(self, login: Login) -> str:
-        r = await self.client.post("/auth/token", json={"username": login.username,
-                                                        "password": login.password})
-        r.raise_for_status()
-        token: str = r.json()["token"]
-        return token
-
     def feed(self, token: str) -> Any:
         ws_url = self.url.replace("http://", "ws://", 1)
         return websockets.connect(f"{ws_url}/api/v1/events/ws?token={token}",
                                   ping_interval=None, max_queue=None, close_timeout=1)
 
-    async def _customers(self, supervisor: Login) -> None:
-        headers = {"Authorization": f"Bearer {await self.login(supervisor)}"}
-        rate_s = self.settings.rate_per_min * self.settings.speed / 60.0
+    # ------------------------------------------------------------------ customers
+    async def _arrivals(self) -> None:
+        """Poisson arrivals at a rate that swells and ebbs (thinning, Lewis and
+        Shedler 1979: draw at the peak rate, keep each with rate(t) / peak)."""
+        await self.feed_up.wait()
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        base = self.settings.rate * self.settings.speed / 60.0
+        peak = base * (1 + WAVE_DEPTH)
+        names = [q for q, spec in self.specs.items() if spec.share > 0]
+        weights = [self.specs[q].share for q in names]
         n = 0
         while True:
-            await asyncio.sleep(self.rng.expovariate(rate_s))
-            draw = self.rng.random()
-            name = next((q for q, acc in iter_weights(QUEUE_WEIGHTS) if draw <= acc), "sales")
+            await asyncio.sleep(self.rng.expovariate(peak))
+            phase = 2 * math.pi * (loop.time() - t0) * self.settings.speed / WAVE_PERIOD_S
+            if self.rng.random() * peak > base * (1 + WAVE_DEPTH * math.sin(phase)):
+                continue
             n += 1
-            body = {"queue": self.queues[name], "channel": CHANNELS[name],
-                    "priority": 1 if self.rng.random() < 0.1 else 0,
-                    "customer": {"name": f"Customer {n}",
-                                 "phone": f"+44207946{self.rng.randrange(1000):04d}"},
-                    "attributes": {"source": "demo"}}
-            r = await self.client.post("/interactions", json=body, headers=headers)
-            if r.status_code >= 400:
-                self.say(f"demo: creating a contact answered {r.status_code} {r.text[:200]}")
+            self._spawn(self._arrive(self.rng.choices(names, weights)[0], n))
 
-    async def _watch(self, supervisor: Login) -> None:
-        token = await self.login(supervisor)
-        headers = {"Authorization": f"Bearer {token}"}
-        async with self.feed(token) as ws:
+    async def _arrive(self, queue: str, n: int, channel: str | None = None) -> str | None:
+        """One customer in ``queue``: the contact, a chat's first message, patience."""
+        spec = self.specs[queue]
+        if channel is None:
+            channel = self.rng.choices([c for c, _ in spec.channels],
+                                       [w for _, w in spec.channels])[0]
+        body = {"queue": self.made.queues[queue], "channel": channel,
+                "priority": 1 if self.rng.random() < 0.1 else 0,
+                "customer": {"name": f"Customer {n}",
+                             "phone": f"+44207946{self.rng.randrange(10000):04d}"},
+                "attributes": {"source": "demo", "order": f"A-{1000 + n}"}}
+        r = await self.client.post("/interactions", json=body, headers=self.sup)
+        if r.status_code >= 400:
+            self.say(f"demo: creating a contact answered {r.status_code} {r.text[:200]}")
+            return None
+        it = r.json()
+        iid: str = it["id"]
+        if it["state"] in CLOSED:
+            return iid
+        self.open.add(iid)
+        human = queue == HUMAN_QUEUE
+        if human:
+            self.vip.add(iid)
+        if channel == "chat":
+            self.chats[iid] = Chat(replies=4 if human else 2, human=human, n=1000 + n)
+            lines = OPENERS.get(queue, GENERIC_OPENERS)
+            await self.customer_says(iid, self.rng.choice(lines).format(n=1000 + n))
+        self._spawn(self._patience(iid, 3.0 if human else 1.0))
+        return iid
+
+    async def customer_says(self, iid: str, text: str) -> None:
+        r = await self.client.post(f"/interactions/{iid}/messages", json={"text": text},
+                                   headers=self.sup)
+        if r.status_code >= 400 and r.status_code != 409:  # 409: the chat ended meanwhile
+            self.say(f"demo: a customer's message answered {r.status_code} {r.text[:200]}")
+
+    async def _reply(self, iid: str) -> None:
+        """The chat customer answers an agent's message (a few times, then goodbye)."""
+        chat = self.chats.get(iid)
+        if chat is None or chat.replies <= 0:
+            return
+        chat.replies -= 1
+        await asyncio.sleep(self.wait(TYPING) if not chat.human else
+                            TYPING.sample(self.rng))
+        if iid not in self.chats:
+            return
+        text = self.rng.choice(GOODBYES if chat.replies == 0 else FOLLOW_UPS)
+        await self.customer_says(iid, text.format(n=chat.n))
+
+    async def _patience(self, iid: str, factor: float) -> None:
+        """A customer still waiting when its patience runs out hangs up."""
+        await asyncio.sleep(self.wait(PATIENCE) * factor)
+        if iid not in self.open:
+            return
+        r = await self.client.get(f"/interactions/{iid}", headers=self.sup)
+        if r.is_success and r.json()["state"] == "queued":
+            await self.client.post(f"/interactions/{iid}/end", headers=self.sup)
+
+    async def _people(self) -> None:
+        """A customer for the ``vip`` queue whenever one of the people's agents is
+        ready and idle and none is on its way to it (two chats, then a call)."""
+        await self.feed_up.wait()
+        loop = asyncio.get_running_loop()
+        for agent_id in self.humans:
+            r = await self.client.get(f"/agents/{agent_id}", headers=self.sup)
+            if r.is_success and agent_id not in self.people:
+                self.people[agent_id] = (r.json()["status"], r.json()["state"], loop.time())
+        n = 0
+        while True:
+            await asyncio.sleep(0.5)
+            now = loop.time()
+            free = [a for a, (status, state, since) in self.people.items()
+                    if status == "ready" and state == "idle" and now - since >= VIP_AFTER_S]
+            if len(free) > len(self.vip):
+                n += 1
+                await self._arrive(HUMAN_QUEUE, 900_000 + n, "voice" if n % 3 == 0 else "chat")
+
+    # ------------------------------------------------------------------ the feed
+    async def _watch(self) -> None:
+        async with self.feed(self.supervisor) as ws:
+            self.feed_up.set()
             loop = asyncio.get_running_loop()
             next_at = loop.time() + STATUS_EVERY_S
             while True:
                 # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, next_at - loop.time())):
-                        raw = await ws.recv()
-                        self.counts[json.loads(raw)["kind"]] += 1
+                        self._seen(json.loads(await ws.recv()), loop.time())
                 if loop.time() >= next_at:
                     next_at += STATUS_EVERY_S
-                    waiting = 0
-                    for qid in self.queues.values():
-                        r = await self.client.get(f"/queues/{qid}/stats", headers=headers)
-                        waiting += int(r.json().get("waiting", 0)) if r.is_success else 0
-                    self.say(counts_line(dict(self.counts), waiting))
+                    self.say(counts_line(self.counts, len(self.open)))
+
+    def _seen(self, ev: dict[str, Any], now: float) -> None:
+        kind = ev["kind"]
+        self.counts[kind] += 1
+        iid = ev.get("interaction_id")
+        if kind == "offered" and not self.routed:
+            self.routed = True
+            queue = self.queue_names.get(ev.get("queue_id", ""), "?")
+            agent = self.agent_names.get(ev.get("agent_id", ""), "?")
+            self.say(f"demo: first contact routed {time.time() - self.started:.1f} s after "
+                     f"the start ({queue}, to {agent})")
+        if kind in CLOSED and iid is not None:
+            self.open.discard(iid)
+            self.vip.discard(iid)
+            if kind != "answered":
+                self.chats.pop(iid, None)
+        elif kind == "agent_state" and ev["agent_id"] in self.humans:
+            old = self.people.get(ev["agent_id"])
+            if old is None or old[:2] != (ev["status"], ev["state"]):
+                self.people[ev["agent_id"]] = (ev["status"], ev["state"], now)
+        elif kind == "message" and iid in self.chats and ev["message"]["sender"] == "agent":
+            self._spawn(self._reply(iid))
 
 
 class VirtualAgent:
     """One virtual agent: its feed, and one task per contact offered to it."""
 
-    def __init__(self, traffic: Traffic, login: Login, agent_id: str) -> None:
+    def __init__(self, traffic: Traffic, token: str, agent_id: str, name: str) -> None:
         self.t = traffic
-        self.login = login
         self.agent_id = agent_id
+        self.name = name
         self.busy: set[str] = set()
-        self.headers: dict[str, str] = {}
+        self.chats: dict[str, int] = {}  # connected chats: how many more answers
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.token = token
 
     async def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         return await self.t.client.post(path, json=body or {}, headers=self.headers)
 
     async def run(self) -> None:
-        token = await self.t.login(self.login)
-        self.headers = {"Authorization": f"Bearer {token}"}
-        async with self.t.feed(token) as ws:
-            await self._finish_leftovers()
+        async with self.t.feed(self.token) as ws:
+            await self._leftovers()
             await self.post(f"/agents/{self.agent_id}/status", {"status": "ready"})
             async for raw in ws:
                 ev = json.loads(raw)
                 iid = ev.get("interaction_id")
-                if ev["kind"] == "offered" and ev.get("agent_id") == self.agent_id \
-                        and iid not in self.busy:
-                    self.busy.add(iid)
-                    self.t._spawn(self._handle(iid))
+                if ev["kind"] == "offered" and ev.get("agent_id") == self.agent_id:
+                    self._take(iid)
+                elif ev["kind"] == "message" and iid in self.chats \
+                        and ev["message"]["sender"] == "customer" and self.chats[iid] > 0:
+                    self.chats[iid] -= 1
+                    self.t._spawn(self._say(iid, self.t.rng.choice(AGENT_LINES)))
 
-    async def _finish_leftovers(self) -> None:
-        """Contacts an earlier run left with this agent: end and wrap them up."""
+    def _take(self, iid: str) -> None:
+        if iid not in self.busy:
+            self.busy.add(iid)
+            self.t._spawn(self._handle(iid))
+
+    async def _leftovers(self) -> None:
+        """What an earlier run left with this agent: offers are taken, contacts
+        ended and wrapped up."""
         r = await self.t.client.get(f"/agents/{self.agent_id}", headers=self.headers)
         if not r.is_success:
             return
         snap = r.json()
+        for iid in snap.get("offers", []):
+            self._take(iid)
         for iid in snap.get("contacts", []):
             await self.post(f"/interactions/{iid}/end")
-            await self.post(f"/interactions/{iid}/wrapup", {"disposition": "demo restart"})
+            await self.post(f"/interactions/{iid}/wrapup", {"disposition": "follow-up"})
         for iid in snap.get("wrapups", []):
-            await self.post(f"/interactions/{iid}/wrapup", {"disposition": "demo restart"})
+            await self.post(f"/interactions/{iid}/wrapup", {"disposition": "follow-up"})
+
+    async def _say(self, iid: str, text: str) -> None:
+        await asyncio.sleep(self.t.wait(TYPING))
+        if iid in self.chats:
+            await self.post(f"/interactions/{iid}/messages", {"text": text})
 
     async def _handle(self, iid: str) -> None:
+        t = self.t
         try:
-            await asyncio.sleep(self.t.wait(RING))
-            if not (await self.post(f"/interactions/{iid}/accept")).is_success:
-                return  # the offer timed out or was withdrawn
-            await asyncio.sleep(self.t.wait(TALK))
-            if not (await self.post(f"/interactions/{iid}/end")).is_success:
-                return
-            await asyncio.sleep(self.t.wait(WRAPUP))
+            await asyncio.sleep(t.wait(RING))
+            r = await self.post(f"/interactions/{iid}/accept")
+            if not r.is_success:
+                return  # the offer timed out, was withdrawn or taken by another
+            if r.json().get("channel") == "chat":
+                self.chats[iid] = 2
+                t._spawn(self._say(iid, f"Hi, this is {self.name}. {AGENT_LINES[0]}"))
+            await asyncio.sleep(t.wait(TALK))
+            self.chats.pop(iid, None)
+            await self.post(f"/interactions/{iid}/end")  # refused if the customer left first
+            await asyncio.sleep(t.wait(WRAPUP))
             await self.post(f"/interactions/{iid}/wrapup",
-                            {"disposition": self.t.rng.choice(("resolved", "resolved",
-                                                               "follow-up", "sale"))})
+                            {"disposition": t.rng.choice(DISPOSITIONS)})
         finally:
             self.busy.discard(iid)
-        if not self.busy and self.t.rng.random() < BREAK_CHANCE:
+            self.chats.pop(iid, None)
+        if not self.busy and t.rng.random() < BREAK_CHANCE:
+            reason, _, dist = t.rng.choices(BREAKS, [w for _, w, _ in BREAKS])[0]
             status = f"/agents/{self.agent_id}/status"
-            await self.post(status, {"status": "not_ready", "reason": "break"})
-            await asyncio.sleep(self.t.wait(BREAK))
+            await self.post(status, {"status": "not_ready", "reason": reason})
+            await asyncio.sleep(t.wait(dist))
             await self.post(status, {"status": "ready"})
