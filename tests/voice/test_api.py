@@ -133,6 +133,13 @@ def test_click_to_dial_through_the_api(tmp_path: Path) -> None:
             assert bad.status_code == 422 and bad.json()["error"]["field"] == "number"
             denied = client.post("/voice/calls", json={"number": "+390612345678"}, headers=boss)
             assert denied.status_code == 403  # click-to-dial is the agent's own
+            nowhere = client.post("/voice/calls", json={"number": "+390612345678"}, headers=ada)
+            assert nowhere.status_code == 422  # ada works no queue to report the call under
+            assert nowhere.json()["error"]["field"] == "queue"
+            q = client.post("/queues", json={"name": "Outbound"}, headers=boss).json()["id"]
+            unknown = client.post("/voice/calls", json={"number": "+390612345678",
+                                                        "queue": "nope"}, headers=ada)
+            assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "queue"
             resp = client.post("/voice/calls", json={"number": "+390612345678"}, headers=ada)
             assert resp.status_code == 201, resp.text
             iid = resp.json()["interaction"]
@@ -146,6 +153,10 @@ def test_click_to_dial_through_the_api(tmp_path: Path) -> None:
                 time.sleep(0.2)
             assert [k for k in kinds if k != "agent_state"][:5] == [
                 "arrived", "enqueued", "offered", "answered", "ended"], kinds
+            enqueued = next(ev for ev in events if ev["kind"] == "enqueued")
+            assert enqueued["queue_id"] == q  # the queue ada works, none of its own
+            queues = client.get("/queues", headers=boss).json()
+            assert [x["id"] for x in queues] == [q]
         assert phone.wait(20) == 0, phone.errors()
         assert customer.wait(20) == 0, customer.errors()
     finally:
