@@ -146,6 +146,8 @@ ODD = [
     ("nps", "٣", False),  # a decimal digit, but not ASCII
     ("arrived_at", "٢٠٢٤-05-01T09:00:00", False),
     ("queue", " q1 ", False),
+    ("id", "", False),  # one missing id: the id-hash query finds it
+    ("id", "   ", False),
 ]
 
 
@@ -203,7 +205,7 @@ def test_a_hash_collision_costs_a_pass_not_a_figure(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path / "clean.csv", GOOD)
     want = columnar_report(path, "interval", ReportParams(tz=UTC)).report
-    monkeypatch.setattr(columnar, "_repeats", lambda hashes: 1)
+    monkeypatch.setattr(columnar, "_repeats", lambda hashed: 1)
     res = columnar_report(path, "interval", ReportParams(tz=UTC))
     assert res.report == want and res.skipped == []
 
