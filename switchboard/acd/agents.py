@@ -90,7 +90,7 @@ class Agents(Calls):
         else:
             agent.config = cfg
         self._out.append(t.AgentUpdated(at=now, agent_id=cfg.id, skills=cfg.skills,
-                                  capacity={k.value: v for k, v in cfg.capacity.items()}))
+                                        capacity={k.value: v for k, v in cfg.capacity.items()}))
         for pool in self._pool_list:
             eligible = pool.spec.eligible(cfg)
             member = cfg.id in pool.members_set

@@ -26,7 +26,7 @@ class Calls(Contacts):
             agent.contacts[it.id] = it.channel
             it.participants.add(agent.id)
             self._out.append(t.ConferenceJoined(at=now, interaction_id=it.id, agent_id=agent.id,
-                                          queue_id=it.queue_id))
+                                                queue_id=it.queue_id))
             self._sync(agent, now, "consult")
             return
         interaction_step(it.state, Act.ANSWER, it.id)
@@ -46,12 +46,13 @@ class Calls(Contacts):
             self._last_agent[key] = agent.id
         start = it.sort_key[1]
         self._out.append(t.Answered(at=now, interaction_id=it.id, agent_id=agent.id,
-                              queue_id=it.queue_id, reservation_id=res.id,
-                              wait_s=now - start, ring_s=now - res.offered_at))
+                                    queue_id=it.queue_id, reservation_id=res.id,
+                                    wait_s=now - start, ring_s=now - res.offered_at))
         self._sync(agent, now, "answered")
-        others = [self._withdraw(it, o, now) for o in list(it.offers.values())]
-        for other in others:
-            self._serve(other, now)
+        if it.offers:  # ring all: the other agents' offers are withdrawn
+            others = [self._withdraw(it, o, now) for o in list(it.offers.values())]
+            for other in others:
+                self._serve(other, now)
 
     def _reject(self, cmd: c.Reject, now: float) -> None:
         it = self._get(cmd.interaction_id)
@@ -67,7 +68,7 @@ class Calls(Contacts):
         it.state = interaction_step(it.state, Act.HOLD, it.id)
         it.held_since = now
         self._out.append(t.Held(at=now, interaction_id=it.id, agent_id=it.agent_id,
-                          queue_id=it.queue_id))
+                                queue_id=it.queue_id))
 
     def _resume(self, cmd: c.Resume, now: float) -> None:
         it = self._get(cmd.interaction_id)
@@ -80,7 +81,7 @@ class Calls(Contacts):
         it.held_since = None
         it.state = S.CONNECTED
         self._out.append(t.Resumed(at=now, interaction_id=it.id, agent_id=it.agent_id,
-                             queue_id=it.queue_id, hold_s=held))
+                                   queue_id=it.queue_id, hold_s=held))
 
     def _transfer(self, cmd: c.Transfer, now: float) -> None:
         it = self._get(cmd.interaction_id)
@@ -107,10 +108,10 @@ class Calls(Contacts):
                 it.state = S.HELD
                 it.held_since = now
                 self._out.append(t.Held(at=now, interaction_id=it.id, agent_id=it.agent_id,
-                                  queue_id=it.queue_id))
+                                        queue_id=it.queue_id))
             it.consult_agent = target_a.id
             self._out.append(t.TransferStarted(at=now, interaction_id=it.id, agent_id=it.agent_id,
-                                         queue_id=it.queue_id, to_agent=target_a.id))
+                                               queue_id=it.queue_id, to_agent=target_a.id))
             self._make_offer(it, target_a, now, ring_all=False)
             return
         self._hand_off(it, now, "blind", target_a, target_q)
@@ -126,8 +127,9 @@ class Calls(Contacts):
         for other in sorted(it.participants):
             self._part(it, self._agents[other], now)
         self._out.append(t.Transferred(at=now, interaction_id=it.id, agent_id=agent.id,
-                                 queue_id=it.queue_id, to_agent=target_a.id if target_a else None,
-                                 to_queue=target_q.id if target_q else None, mode=mode))
+                                       queue_id=it.queue_id,
+                                       to_agent=target_a.id if target_a else None,
+                                       to_queue=target_q.id if target_q else None, mode=mode))
         self._start_wrapup(it, agent, now)
         it.agent_id = None
         it.state = S.QUEUED
@@ -158,7 +160,7 @@ class Calls(Contacts):
         if it.held_since is not None:
             self._do_resume(it, now)
         self._out.append(t.Transferred(at=now, interaction_id=it.id, agent_id=old.id,
-                                 queue_id=it.queue_id, to_agent=target, mode="warm"))
+                                       queue_id=it.queue_id, to_agent=target, mode="warm"))
         self._start_wrapup(it, old, now)
         it.agent_id = target
         self._sync(old, now, "transferred")
@@ -180,7 +182,7 @@ class Calls(Contacts):
             return
         it.consult_agent = None
         self._out.append(t.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
-                                       queue_id=it.queue_id, to_agent=target.id))
+                                             queue_id=it.queue_id, to_agent=target.id))
         self._part(it, target, now)
 
     def _join_conference(self, cmd: c.JoinConference, now: float) -> None:
@@ -195,7 +197,7 @@ class Calls(Contacts):
         agent.contacts[it.id] = it.channel
         it.participants.add(agent.id)
         self._out.append(t.ConferenceJoined(at=now, interaction_id=it.id, agent_id=agent.id,
-                                      queue_id=it.queue_id))
+                                            queue_id=it.queue_id))
         self._sync(agent, now, "conference")
 
     def _leave_conference(self, cmd: c.LeaveConference, now: float) -> None:
@@ -212,7 +214,7 @@ class Calls(Contacts):
         it.participants.discard(agent.id)
         agent.contacts.pop(it.id, None)
         self._out.append(t.ConferenceLeft(at=now, interaction_id=it.id, agent_id=agent.id,
-                                    queue_id=it.queue_id))
+                                          queue_id=it.queue_id))
         self._sync(agent, now, "conference")
         self._serve(agent, now)
 
@@ -228,7 +230,7 @@ class Calls(Contacts):
         it.callback_phone = cmd.phone or it.customer.phone
         self._cancel_timers(it, "timeout")
         self._out.append(t.CallbackRequested(at=now, interaction_id=it.id, queue_id=it.queue_id,
-                                       phone=it.callback_phone))
+                                             phone=it.callback_phone))
 
     def _schedule_callback(self, cmd: c.ScheduleCallback, now: float) -> None:
         if cmd.interaction_id in self._interactions or cmd.interaction_id in self._closed:
@@ -241,13 +243,13 @@ class Calls(Contacts):
                          callback=True, callback_phone=cmd.phone or cmd.customer.phone)
         self._interactions[it.id] = it
         self._out.append(t.Arrived(at=now, interaction_id=it.id, channel=it.channel,
-                             direction=it.direction, customer=it.customer,
-                             priority=it.priority))
+                                   direction=it.direction, customer=it.customer,
+                                   priority=it.priority))
         it.state = S.SCHEDULED
         it.queue_id = q.id
         self._out.append(t.CallbackScheduled(at=now, interaction_id=it.id, queue_id=q.id,
-                                       due_at=cmd.due_at, phone=it.callback_phone,
-                                       priority=cmd.priority))
+                                             due_at=cmd.due_at, phone=it.callback_phone,
+                                             priority=cmd.priority))
         if cmd.due_at <= now:
             self._callback_due(it, now)
         else:

@@ -31,8 +31,8 @@ class Contacts(Routing):
                          attributes=dict(cmd.attributes), arrived_at=now)
         self._interactions[it.id] = it
         self._out.append(t.Arrived(at=now, interaction_id=it.id, channel=it.channel,
-                             direction=it.direction, customer=it.customer,
-                             priority=it.priority, attributes=it.attributes))
+                                   direction=it.direction, customer=it.customer,
+                                   priority=it.priority, attributes=it.attributes))
         if cmd.queue_id is not None:
             self._enqueue(it, self._queues[cmd.queue_id], now, cmd.priority, cmd.skills,
                           cmd.preferred_agent, cmd.agent_only)
@@ -43,7 +43,7 @@ class Contacts(Routing):
             raise InvalidTransition(f"interaction {it.id} is {it.state.value}, not in IVR")
         it.attributes.update(cmd.attributes)
         self._out.append(t.IvrInput(at=now, interaction_id=it.id, digits=cmd.digits, step=cmd.step,
-                              attributes=cmd.attributes))
+                                    attributes=cmd.attributes))
 
     def _enqueue_cmd(self, cmd: c.Enqueue, now: float) -> None:
         it = self._get(cmd.interaction_id)
@@ -73,7 +73,7 @@ class Contacts(Routing):
             reason = EndReason.NO_AGENTS
         if reason is not None:
             self._out.append(t.EnqueueRefused(at=now, interaction_id=it.id, queue_id=q.id,
-                                        reason=reason))
+                                              reason=reason))
             return
         it.state = S.QUEUED
         it.priority = priority
@@ -96,10 +96,10 @@ class Contacts(Routing):
         pos = self._queued[q.id].index(it) + 1  # _place put it in its queue's line
         ewt = self._ewt_at(q.id, pos)
         self._out.append(t.Enqueued(at=now, interaction_id=it.id, queue_id=q.id, priority=priority,
-                              skills=it.skills, position=pos, ewt_s=ewt,
-                              callback_offered=q.callback_ewt_s is not None and (
-                                  ewt is None or ewt > q.callback_ewt_s),
-                              callback=it.callback))
+                                    skills=it.skills, position=pos, ewt_s=ewt,
+                                    callback_offered=q.callback_ewt_s is not None and (
+                                        ewt is None or ewt > q.callback_ewt_s),
+                                    callback=it.callback))
         if q.overflow and not it.agent_only and self._overflow_on_ewt(it, q, ewt, now):
             return
         self._try_offer(it, now)
@@ -149,7 +149,7 @@ class Contacts(Routing):
         self._unplace(it)
         self._cancel_timers(it)
         self._out.append(t.Overflowed(at=now, interaction_id=it.id, queue_id=it.queue_id,
-                                to_queue=target.id, reason=reason))
+                                      to_queue=target.id, reason=reason))
         it.queue_id = target.id
         it.leg_enqueued_at = now
         self._sort_key_for(it, target, it.sort_key[1])
@@ -177,7 +177,7 @@ class Contacts(Routing):
         it.state = S.ABANDONED
         build = t.Abandoned if event is e.Abandoned else t.Exited
         self._out.append(build(at=now, interaction_id=it.id, queue_id=it.queue_id, reason=reason,
-                         wait_s=now - start, position=pos))
+                               wait_s=now - start, position=pos))
         self._close(it)
         for agent in ringing:
             self._serve(agent, now)
@@ -209,14 +209,15 @@ class Contacts(Routing):
         talk = it.talk_s(now)
         if it.consult_agent is not None:
             self._drop_consult(it, now)
-        for other in sorted(it.participants):
-            self._part(it, self._agents[other], now)
+        if it.participants:
+            for other in sorted(it.participants):
+                self._part(it, self._agents[other], now)
         agent = self._agents[it.agent_id] if it.agent_id else None
         until = self._start_wrapup(it, agent, now) if agent else None
         it.state = S.WRAPUP
         self._out.append(t.Ended(at=now, interaction_id=it.id, agent_id=it.agent_id,
-                           queue_id=it.queue_id, by=by, talk_s=talk, hold_s=it.hold_s,
-                           wrapup_until=until))
+                                 queue_id=it.queue_id, by=by, talk_s=talk, hold_s=it.hold_s,
+                                 wrapup_until=until))
         q = self._queue_of(it)
         if q is not None:
             prev = self._aht.get(q.id)
@@ -250,8 +251,8 @@ class Contacts(Routing):
         it = self._interactions.get(iid)
         qid = it.queue_id if it else None
         self._out.append(t.WrapupEnded(at=now, interaction_id=iid, agent_id=agent.id, queue_id=qid,
-                                 wrapup_s=now - start, disposition=disposition, notes=notes,
-                                 timed_out=timed_out))
+                                       wrapup_s=now - start, disposition=disposition, notes=notes,
+                                       timed_out=timed_out))
         if it is not None and it.state is S.WRAPUP and it.agent_id == agent.id:
             it.state = interaction_step(it.state, Act.WRAPUP_END, iid)
             self._close(it)
@@ -284,8 +285,8 @@ class Contacts(Routing):
         token = self._timers.set(new_until, "wrapup", f"{agent.id}\x00{cmd.interaction_id}")
         agent.wrapups[cmd.interaction_id] = (ch, start, new_until, token)
         self._out.append(t.WrapupExtended(at=now, interaction_id=cmd.interaction_id,
-                                    agent_id=agent.id, queue_id=it.queue_id if it else None,
-                                    wrapup_until=new_until))
+                                          agent_id=agent.id, queue_id=it.queue_id if it else None,
+                                          wrapup_until=new_until))
 
     def _overflow_after(self, it: Interaction, now: float) -> None:
         q = self._queue_of(it)

@@ -140,7 +140,7 @@ class Routing(EngineBase):
 
     def _refresh(self, agent: Agent) -> None:
         """Put the agent in, or take it out of, the free index of each of its pools."""
-        free = self._free_channels(agent)
+        free = agent.free_channels(self.config.exclusive_channels)
         if free is NONE_FREE:
             keys = agent.index_keys
             if keys:  # out of every index it is in (each index is told once)
@@ -164,14 +164,16 @@ class Routing(EngineBase):
             if busy and agent.busy_since is None:
                 agent.busy_since = now
             elif not busy and agent.busy_since is not None:
-                agent.busy_periods.append((agent.busy_since, now))
+                periods = agent.busy_periods
+                periods.append((agent.busy_since, now))
                 agent.busy_since = None
-                agent.trim_busy(now, MAX_BUSY_HISTORY_S)
+                if periods[0][1] < now - MAX_BUSY_HISTORY_S:
+                    agent.trim_busy(now, MAX_BUSY_HISTORY_S)
             if was_busy and not busy:
                 agent.idle_since = now
             agent.last_state = current
             self._out.append(t.AgentStateChanged(at=now, agent_id=agent.id, status=agent.status,
-                                           reason=agent.reason, state=state, cause=cause))
+                                                 reason=agent.reason, state=state, cause=cause))
         self._refresh(agent)
 
     # ------------------------------------------------------------------ waiting
@@ -289,9 +291,9 @@ class Routing(EngineBase):
         it.offers[agent.id] = res
         agent.offers[it.id] = it.channel
         self._out.append(t.Offered(at=now, interaction_id=it.id, agent_id=agent.id,
-                             queue_id=it.queue_id, reservation_id=res.id,
-                             expires_at=res.expires_at, ring_all=ring_all,
-                             callback=it.callback))
+                                   queue_id=it.queue_id, reservation_id=res.id,
+                                   expires_at=res.expires_at, ring_all=ring_all,
+                                   callback=it.callback))
         self._sync(agent, now, "offered")
 
     def _drop_offer(self, it: Interaction, res: Reservation) -> Agent:
@@ -307,8 +309,8 @@ class Routing(EngineBase):
         serves the freed agent once the contact's own change is complete."""
         agent = self._drop_offer(it, res)
         self._out.append(t.OfferWithdrawn(at=now, interaction_id=it.id, agent_id=agent.id,
-                                    queue_id=res.queue_id, reservation_id=res.id,
-                                    ring_s=now - res.offered_at))
+                                          queue_id=res.queue_id, reservation_id=res.id,
+                                          ring_s=now - res.offered_at))
         self._sync(agent, now, "withdrawn")
         return agent
 
@@ -322,12 +324,12 @@ class Routing(EngineBase):
             agent = self._drop_offer(it, res)
             event = t.OfferTimedOut if how is OfferEnd.TIMEOUT else t.OfferRejected
             self._out.append(event(at=now, interaction_id=it.id, agent_id=agent.id,
-                             queue_id=res.queue_id, reservation_id=res.id,
-                             ring_s=now - res.offered_at))
+                                   queue_id=res.queue_id, reservation_id=res.id,
+                                   ring_s=now - res.offered_at))
         if it.consult_agent == agent.id:
             it.consult_agent = None
             self._out.append(t.TransferCancelled(at=now, interaction_id=it.id, agent_id=it.agent_id,
-                                           queue_id=it.queue_id, to_agent=agent.id))
+                                                 queue_id=it.queue_id, to_agent=agent.id))
         if how is OfferEnd.TIMEOUT:
             agent.misses += 1
             q = self._queues.get(res.queue_id) if res.queue_id else None
