@@ -516,16 +516,17 @@ class SurveyAnswered(Event):
             raise ValidationError(f"must be a whole number from {lo} to {hi}", field="score")
 
 
-DIAL_RESULTS = ("busy", "no_answer", "rejected", "failed")
+DIAL_RESULTS = ("busy", "no_answer", "rejected", "failed", "cancelled")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DialFailed(Event):
     """An outbound call (a callback, a click-to-dial) rang its agent, who
     answered, but the customer's side never connected: ``result`` is
-    ``busy``, ``no_answer``, ``rejected`` or ``failed`` (``sip_code`` the
-    final response, 0 for none). ``retry_at``: when a new attempt is due
-    (``retry_of`` it names this one), none when the attempts are over.
+    ``busy``, ``no_answer``, ``rejected``, ``failed``, or ``cancelled`` (the
+    agent hung up first); ``sip_code`` the final response, 0 for none.
+    ``retry_at``: when a new attempt is due (``retry_of`` it names this
+    one), none when the attempts are over.
     Logged beside routing (not an engine event); metrics count the contact
     as not connected: not answered."""
 

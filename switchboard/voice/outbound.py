@@ -223,7 +223,10 @@ def on_sip(ctl: ControllerBase, call: Outbound, role: str, event: object) -> Non
                     ctl.execute_for(call.tenant, c.Reject(interaction_id=call.id,
                                                           agent_id=call.agent))
         elif isinstance(event, LegEnded) and event.leg == call.agent_leg:
-            _ended(ctl, call, by="agent")
+            if call.phase == "dialing":  # the agent gave up before the customer answered
+                _not_connected(ctl, call, "cancelled", 0, by="agent")
+            else:
+                _ended(ctl, call, by="agent")
     elif role == "customer":
         if isinstance(event, LegAnswered):
             ctl.spawn(_customer_answered(ctl, call, event))
@@ -259,11 +262,11 @@ async def _agent_answered(ctl: ControllerBase, call: Outbound, ev: LegAnswered) 
             await ctl.media.play(call.media_id, call.agent_tag, prompt)
     except MediaError as exc:
         logger.error("outbound %s: rtpengine failed: %s", call.id, exc)
-        _ended(ctl, call, by="system")
+        _not_connected(ctl, call, "failed", 0)  # the customer was never dialled
         return
     if call.phase != "dialing" or trunk is None or trunk.outbound is None:
         if trunk is None:
-            _ended(ctl, call, by="system")
+            _not_connected(ctl, call, "failed", 0)
         return
     call.customer_leg = "oc-" + secrets.token_hex(8)
     ctl.track_outbound(call.customer_leg, call, "customer")
@@ -318,11 +321,13 @@ def dial_result(code: int) -> str:
     return "failed"
 
 
-def _not_connected(ctl: ControllerBase, call: Outbound, result: str, code: int) -> None:
+def _not_connected(ctl: ControllerBase, call: Outbound, result: str, code: int, *,
+                   by: str = "system") -> None:
     """The customer never answered: log ``dial_failed`` (the contact counts as
     not connected, not answered), schedule the next attempt of a callback
     that has one left, and end the contact."""
     if call.phase != "dialing":
+        _ended(ctl, call, by=by)
         return
     policy = ctl.config.outbound
     now = ctl.runtime.clock()
@@ -332,7 +337,7 @@ def _not_connected(ctl: ControllerBase, call: Outbound, result: str, code: int) 
     ctl.record_for(call.tenant, e.DialFailed(
         at=now, interaction_id=call.id, agent_id=call.agent, queue_id=call.queue_id,
         result=result, sip_code=code, attempt=call.attempt, retry_at=retry_at))
-    _ended(ctl, call, by="system")
+    _ended(ctl, call, by=by)
     if retry_at is not None and call.queue_id is not None:
         _retry(ctl, call, call.queue_id, retry_at)
 

@@ -42,7 +42,7 @@ def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
                                                   hangup_after_ms=agent_talk_ms))
     customer = SippPhone(tmp / "customer", phone_scenario(
         tmp / "customer.xml", customer_mode,
-        voice=None if customer_mode == "busy" else customer_tone))
+        voice=None if customer_mode in ("busy", "noanswer") else customer_tone))
 
     async def main() -> None:
         agent.start()
@@ -246,3 +246,21 @@ def test_a_click_to_dial_is_recorded_like_an_inbound_call(tmp_path: Path) -> Non
             "no agent on the right"
 
     run(tmp_path, body, record=True, agent_talk_ms=6000)
+
+
+def test_the_agent_giving_up_while_the_customer_rings_is_not_connected(
+        tmp_path: Path) -> None:
+    async def body(h: Harness, agent: SippPhone, customer: SippPhone) -> None:
+        calls = h.service.calls
+        assert calls is not None
+        h.ready("ada")
+        iid = calls.click_to_dial(TENANT, "ada", "+390612345678")
+        failed = await h.wait_event("dial_failed", 20, lambda ev: ev["interaction_id"] == iid)
+        assert (failed["result"], failed["sip_code"]) == ("cancelled", 0)
+        ended = await h.wait_event("ended", 10, lambda ev: ev["interaction_id"] == iid)
+        assert ended["by"] == "agent"
+        await both_done(agent, customer)  # the customer's INVITE was cancelled
+        row = next(r for r in h.cdr() if r.id == iid)
+        assert row.answered_at is None and row.disposition == "not_connected_cancelled"
+
+    run(tmp_path, body, customer_mode="noanswer")
