@@ -418,8 +418,8 @@ def _span(con: duckdb.DuckDBPyConnection, src: str, types: dict[str, str],
         return None
     present = [raw[name] for name, kind in kinds.items() if kind != "missing"]
     ends = ", ".join(f"epoch_us({f}({c})::TIMESTAMP)" for c in present for f in ("min", "max"))
-    row = con.execute(f"SELECT {ends} FROM {src}").fetchone()
-    values = [int(v) for v in row or () if v is not None]
+    rows = con.execute(f"SELECT {ends} FROM {src}").fetchall()
+    values = [int(v) for v in rows[0] if v is not None] if rows else []
     if not values:
         return None
     margin = 2 * 86400 * US
@@ -484,10 +484,11 @@ def _first_line(exc: Exception) -> str:
 
 def _id_hashes(con: duckdb.DuckDBPyConnection, scan: _Scan) -> tuple[np.ndarray, int]:
     """The hash of every row's (trimmed) id, and the hash of a missing id."""
-    con.execute(f"SELECT hash({scan.sql.text('id')}) AS h FROM {scan.src}")
-    hashes = np.asarray(con.fetchnumpy()["h"])
-    row = con.execute("SELECT hash(NULL::VARCHAR)").fetchone()
-    return hashes, int(row[0]) if row else 0
+    query = f"SELECT hash({scan.sql.text('id')}) AS h FROM {scan.src}"
+    # through Arrow: no row-ordered result to materialise first
+    hashes = con.sql(query).to_arrow_table().column(0).to_numpy()
+    missing = con.execute("SELECT hash(NULL::VARCHAR)").fetchall()[0][0]
+    return hashes, int(missing)
 
 
 def _repeats(hashed: tuple[np.ndarray, int]) -> int:
@@ -497,7 +498,7 @@ def _repeats(hashed: tuple[np.ndarray, int]) -> int:
     pass (a hash collision only costs that pass)."""
     hashes, missing = hashed
     suspects = int(np.count_nonzero(hashes == np.uint64(missing)))
-    hashes.sort()  # numpy sorts without the GIL: this runs beside DuckDB
+    hashes = np.sort(hashes)  # numpy sorts without the GIL: this runs beside DuckDB
     return suspects + int(np.count_nonzero(hashes[1:] == hashes[:-1]))
 
 
