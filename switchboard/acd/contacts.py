@@ -201,6 +201,12 @@ class Contacts(Routing):
             raise InvalidTransition(f"interaction {it.id} is {it.state.value}, not queued")
         self._leave_line(it, now, e.Abandoned, EndReason.KEY_PRESSED)
 
+    def _withdraw_contact(self, cmd: c.Withdraw, now: float) -> None:
+        it = self._get(cmd.interaction_id)
+        if it.state not in (S.QUEUED, S.OFFERED):
+            raise InvalidTransition(f"interaction {it.id} is {it.state.value}, not queued")
+        self._leave_line(it, now, e.Exited, EndReason.WITHDRAWN)
+
     def _end_connected(self, it: Interaction, now: float, by: str) -> None:
         if it.held_since is not None:
             it.hold_s += now - it.held_since

@@ -58,6 +58,7 @@ class Engine(Agents):
             c.Reject: self._reject,
             c.Hangup: self._hangup,
             c.LeaveQueue: self._leave_queue,
+            c.Withdraw: self._withdraw_contact,
             c.Hold: self._hold,
             c.Resume: self._resume,
             c.Transfer: self._transfer,

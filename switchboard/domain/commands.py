@@ -171,6 +171,15 @@ class LeaveQueue(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Withdraw(Command):
+    """The system takes a waiting contact out of routing, not the customer
+    (an agent's own outbound call that its agent did not answer): it exits
+    with reason ``withdrawn``, neither answered nor abandoned."""
+
+    interaction_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Hold(Command):
     interaction_id: str
 

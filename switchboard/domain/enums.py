@@ -71,6 +71,7 @@ class EndReason(StrEnum):
     QUEUE_FULL = "queue_full"  # FULL: max queue length reached (join refused)
     KEY_PRESSED = "key_pressed"  # EXITWITHKEY
     CALLBACK = "callback"  # left the line, kept its place as a callback
+    WITHDRAWN = "withdrawn"  # taken out of routing by the system (Withdraw)
 
 
 class OfferEnd(StrEnum):

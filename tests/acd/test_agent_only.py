@@ -8,7 +8,7 @@ import pytest
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
 from switchboard.domain.enums import AgentStatus, Direction, EndReason
-from switchboard.domain.errors import NotFound, ValidationError
+from switchboard.domain.errors import InvalidTransition, NotFound, ValidationError
 from switchboard.domain.model import AgentConfig, OverflowRule, QueueConfig
 from tests.acd.conftest import Driver, make
 
@@ -123,3 +123,27 @@ def test_once_answered_a_transfer_to_another_agent_falls_back_as_usual() -> None
     d.do(c.Transfer(interaction_id="o1", to_agent="a2"), 3)
     out = d.do(c.Reject(interaction_id="o1", agent_id="a2"), 4)
     assert d.offers(out) == [("o1", "a1")]  # back to the queue: a1 is free again
+
+
+def test_withdraw_takes_a_waiting_contact_out_as_neither_answered_nor_abandoned() -> None:
+    d = two_agents()
+    d.ready("a1", now=0)
+    dial(d, "o1", "a1", 1)  # ringing a1
+    out = d.do(c.Withdraw(interaction_id="o1"), 5)
+    assert [k for k in d.kinds(out) if k != "agent_state"] == ["offer_withdrawn", "exited"]
+    exited = next(ev for ev in out if isinstance(ev, e.Exited))
+    assert exited.reason is EndReason.WITHDRAWN
+    assert exited.queue_id == "sales" and exited.wait_s == 4
+    assert d.engine.agent("a1")["state"] == "idle"
+    with pytest.raises(InvalidTransition):  # it has ended
+        d.do(c.Withdraw(interaction_id="o1"), 6)
+
+
+def test_withdraw_refuses_a_connected_contact_and_changes_nothing() -> None:
+    d = two_agents()
+    d.ready("a1", now=0)
+    dial(d, "o1", "a1", 1)
+    d.do(c.Accept(interaction_id="o1", agent_id="a1"), 2)
+    with pytest.raises(InvalidTransition):
+        d.do(c.Withdraw(interaction_id="o1"), 3)
+    assert d.engine.interaction("o1")["state"] == "connected"
