@@ -204,11 +204,20 @@ async def _ring_agent(ctl: ControllerBase, call: Outbound, leg: str, phone: Any)
 
 
 def offer_ended(ctl: ControllerBase, call: Outbound, ev: e.Event) -> None:
-    """RNA, withdrawn or declined before the agent answered: stop ringing."""
+    """RNA, withdrawn or declined before the agent answered: stop ringing. A
+    click-to-dial its agent did not answer (RNA, declined) leaves routing
+    (``Withdraw``: exited, ``withdrawn``) instead of ringing the agent again;
+    a callback goes on by the usual rules (back to its queue)."""
     if call.phase == "agent" and call.agent_leg is not None and ev.agent_id == call.agent:
         ctl.untrack(call.agent_leg)
         ctl.sip.hangup(call.agent_leg)
         call.agent_leg = None
+    if call.phase == "agent" and not call.callback and ev.agent_id == call.agent \
+            and ev.kind in ("offer_timeout", "offer_rejected"):
+        logger.info("click-to-dial %s: agent %s did not answer; withdrawn", call.id, call.agent)
+        ctl.execute_for(call.tenant, c.Withdraw(interaction_id=call.id))
+        if call.phase != "ended":
+            _release(ctl, call)
 
 
 def on_sip(ctl: ControllerBase, call: Outbound, role: str, event: object) -> None:

@@ -34,12 +34,13 @@ AGENT_HZ, CUSTOMER_HZ = 400, 600
 def run(tmp: Path, body: Any, *, queue: dict[str, Any] | None = None,
         callback_key: str = "1", flow: str = "menu.yaml", customer_mode: str = "answer",
         outbound: dict[str, Any] | None = None, record: bool = False,
-        agent_talk_ms: int = 3000) -> None:
+        agent_talk_ms: int = 3000, agent_mode: str = "hangup") -> None:
     need_peers()
     tone = write_tone(tmp / "tone.al", AGENT_HZ, 2)
     customer_tone = write_tone(tmp / "customer.al", CUSTOMER_HZ, 2)
-    agent = SippPhone(tmp / "ada", phone_scenario(tmp / "ada.xml", "hangup", voice=tone,
-                                                  hangup_after_ms=agent_talk_ms))
+    agent = SippPhone(tmp / "ada", phone_scenario(
+        tmp / "ada.xml", agent_mode, voice=tone if agent_mode == "hangup" else None,
+        hangup_after_ms=agent_talk_ms))
     customer = SippPhone(tmp / "customer", phone_scenario(
         tmp / "customer.xml", customer_mode,
         voice=None if customer_mode in ("busy", "noanswer") else customer_tone))
@@ -264,3 +265,28 @@ def test_the_agent_giving_up_while_the_customer_rings_is_not_connected(
         assert row.answered_at is None and row.disposition == "not_connected_cancelled"
 
     run(tmp_path, body, customer_mode="noanswer")
+
+
+def test_a_click_to_dial_its_agent_does_not_answer_is_withdrawn(tmp_path: Path) -> None:
+    async def body(h: Harness, agent: SippPhone, customer: SippPhone) -> None:
+        calls = h.service.calls
+        assert calls is not None
+        h.ready("ada")
+        iid = calls.click_to_dial(TENANT, "ada", "+390612345678")
+        rna = await h.wait_event("offer_timeout", 10, lambda ev: ev["interaction_id"] == iid)
+        assert rna["agent_id"] == "ada"  # the usual ring timeout (the queue's: 3 s)
+        exited = await h.wait_event("exited", 5, lambda ev: ev["interaction_id"] == iid)
+        assert exited["reason"] == "withdrawn" and exited["queue_id"] == "sales"
+        rc = await asyncio.to_thread(agent.wait, 20)  # rang once, then our CANCEL
+        assert rc == 0, agent.errors()
+        assert [ev["kind"] for ev in h.events(iid)].count("offered") <= 2
+        assert h.runtime.engine(TENANT).agent("ada")["state"] == "idle"
+        row = next(r for r in h.cdr() if r.id == iid)
+        assert (row.answered_at, row.abandoned_at) == (None, None)
+        assert row.disposition == "withdrawn"
+        sales = next(r for r in h.report() if r["key"] == "sales")
+        assert (sales["offered"], sales["answered"], sales["abandoned"], sales["rna"]) \
+            == (1, 0, 0, 1)
+        customer.kill()  # never dialled
+
+    run(tmp_path, body, agent_mode="noanswer", queue={"ring_timeout_s": 3.0})
