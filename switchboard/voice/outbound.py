@@ -13,9 +13,15 @@ the agent's first queue. Then:
    rtpengine's customer-side SDP;
 3. the customer answers: rtpengine learns the customer's SDP (a re-offer from
    the customer's side), and the two talk;
-4. a customer who does not answer (busy, no answer, failure) ends the contact
-   (``Hangup`` by system, the agent wraps up) and the agent's leg is released;
-   either side hanging up ends the other and the contact, like an inbound call.
+4. a customer who does not answer (busy, no answer, refused, failure), or an
+   agent who hangs up first, is logged as ``dial_failed`` (not connected: not
+   answered in the reports), a callback with attempts left is scheduled
+   again (``outbound.callback_retries``), and the contact ends (``Hangup``,
+   the agent wraps up); once connected, either side hanging up ends the
+   other and the contact, like an inbound call. An agent who does not answer
+   its own click-to-dial gets it withdrawn (``Withdraw``).
+
+With ``recording.calls`` the call is recorded from the customer's answer.
 """
 
 from __future__ import annotations

@@ -3,13 +3,16 @@ code made, and nothing else, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import select
 
-from switchboard.domain.model import QueueConfig
+from switchboard.domain import commands as c
+from switchboard.domain.model import AgentConfig, QueueConfig
+from switchboard.server.runtime import Runtime
 from switchboard.store import repo
 from switchboard.store import schema as s
 from switchboard.store.db import _config, current_revision, head_revision, migrate, open_db
@@ -44,5 +47,45 @@ def test_click_to_dial_queues_are_removed_and_others_kept(kind: str, tmp_path: P
         left = sorted((t, q) for t, q in rows)
         assert left == sorted((t, q.id) for t in ("t1", "t2") for q in kept)
         assert thresholds == []
+    finally:
+        engine.dispose()
+
+
+def test_routing_forgets_the_removed_queues_at_the_next_start(tmp_path: Path) -> None:
+    """The engine's copy (rebuilt from the log) goes too: the runtime removes,
+    at start, queues whose row is gone."""
+    engine = open_db(f"sqlite:///{tmp_path}/r.db")
+    migrate(engine)
+    with engine.begin() as conn:
+        repo.create_tenant(conn, "t1", name="T1", now=0.0)
+
+    async def old_click_to_dial() -> None:  # what earlier voice code did
+        rt = Runtime(engine, snapshot_every=None)
+        rt.start()
+        try:
+            rt.execute("t1", c.UpsertAgent(agent=AgentConfig(id="ada")),
+                       write=lambda conn: repo.insert_agent(conn, "t1", AgentConfig(id="ada"),
+                                                            0.0))
+            q = QueueConfig(id="dial-ada", name="Click-to-dial ada", members=("ada",))
+            rt.execute("t1", c.UpsertQueue(queue=q),
+                       write=lambda conn: repo.insert_queue(conn, "t1", q, 0.0))
+        finally:
+            rt.stop()
+
+    async def queues_now() -> list[str]:
+        rt = Runtime(engine, snapshot_every=None)
+        rt.start()
+        try:
+            return rt.engine("t1").queue_ids()
+        finally:
+            rt.stop()
+
+    try:
+        asyncio.run(old_click_to_dial())
+        assert asyncio.run(queues_now()) == ["dial-ada"]
+        with engine.begin() as conn:  # a database that had them when 0010 came
+            command.downgrade(_config(conn), "0009")
+        migrate(engine)
+        assert asyncio.run(queues_now()) == []
     finally:
         engine.dispose()
