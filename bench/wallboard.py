@@ -32,8 +32,15 @@ traffic's counts, ``figures_match`` and the machine's load. Acceptance (issue
 6): updates within 1 s and no main-thread task over 100 ms, with 200 agents
 and 20 queues. The machine is shared: compare runs made at the same time.
 
+With ``--demo`` the load is demo mode itself instead: ``switchboard serve
+--demo --demo-agents N --demo-queues M`` (its database in the temporary
+folder) with its own traffic (virtual customers, agents with their own logins
+and feeds, chats, breaks, surges; ``--rate`` is then contacts a minute, left
+out: the demo's default), and the page logs in with the supervisor's printed
+password. ``figures_match`` is then null: the demo's traffic never stops.
+
 Run: .venv/bin/python bench/wallboard.py [--agents 200] [--queues 20]
-     [--seconds 40] [--rate 6] [--speed 2] [--seed 1] [--out FILE]
+     [--seconds 40] [--rate 6] [--speed 2] [--seed 1] [--out FILE] [--demo]
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -223,6 +231,80 @@ class Load:
             await self._post(f"/agents/{agent}/status", {"status": "ready"})
 
 
+class DemoLoad:
+    """Demo mode's own traffic seen as a load: :meth:`run` waits while the
+    demo runs, then reads its counts from its latest status line."""
+
+    STATUS = re.compile(r"(\d+) (arrived|offered|answered|abandoned|ended|wrapped up|"
+                        r"timed out|chat messages)")
+
+    def __init__(self, log: Path, *, agents: int, queues: int, rate: float | None,
+                 speed: float) -> None:
+        self.log = log
+        self.n_agents, self.n_queues = agents, queues
+        per_min = rate if rate is not None else 1.25 * agents  # the demo's default
+        self.rate, self.speed = round(per_min * speed / 60.0, 3), speed  # a second, on average
+        self.counts: Counter[str] = Counter()
+        self.errors: list[str] = []
+
+    async def run(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        text = self.log.read_text()
+        lines = [ln for ln in text.splitlines() if ln.startswith("demo: ") and "arrived" in ln]
+        if lines:
+            self.counts = Counter({k.replace(" ", "_"): int(n)
+                                   for n, k in self.STATUS.findall(lines[-1])})
+        self.errors = [ln for ln in text.splitlines() if "virtual client stopped" in ln]
+
+
+def demo_main(args: argparse.Namespace) -> dict[str, Any]:  # pragma: no cover - a benchmark
+    """The measurement with demo mode as the load (``--demo``)."""
+    import socket
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        log = Path(tmp) / "demo.log"
+        cmd = [sys.executable, "-m", "switchboard.cli", "serve", "--demo", "--port", str(port),
+               "--demo-agents", str(args.agents), "--demo-queues", str(args.queues),
+               "--demo-db", f"{tmp}/demo.db", "--demo-speed", str(args.speed)]
+        if args.rate is not None:
+            cmd += ["--demo-rate", str(args.rate)]
+        started = time.monotonic()
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, cwd=tmp, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while "Ctrl-C stops" not in log.read_text():
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise SystemExit(f"the demo did not start:\n{log.read_text()[-2000:]}")
+                time.sleep(0.1)
+            banner_s = time.monotonic() - started
+            text = log.read_text()
+            password = re.search(r"^ +demo-supervisor +(\S+) ", text, re.M)
+            assert password is not None, text
+            routed = re.search(r"first contact routed ([\d.]+) s", log.read_text())
+            load = DemoLoad(log, agents=args.agents, queues=args.queues, rate=args.rate,
+                            speed=args.speed)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                result = measure(page, f"http://127.0.0.1:{port}", "demo-supervisor",
+                                 password[1], load, args.seconds)
+                browser.close()
+            routed = routed or re.search(r"first contact routed ([\d.]+) s", log.read_text())
+            result.update({"demo": True, "figures_match": None,
+                           "banner_s": round(banner_s, 1),
+                           "first_routed_s": float(routed[1]) if routed else None})
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return result
+
+
 def run_apart(coro: Any) -> Any:
     """Run a coroutine to its end on a fresh event loop in another thread (the
     calling thread may be running one already: Playwright's sync API does)."""
@@ -315,7 +397,16 @@ def main() -> None:  # pragma: no cover - a benchmark
     ap.add_argument("--speed", type=float, default=2.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--demo", action="store_true",
+                    help="demo mode (serve --demo) and its own traffic as the load")
     args = ap.parse_args()
+    if args.demo:
+        if "--rate" not in sys.argv:
+            args.rate = None  # the demo's default
+        if "--speed" not in sys.argv:
+            args.speed = 1.0
+        _write(demo_main(args), args.out)
+        return
     from playwright.sync_api import sync_playwright
 
     from switchboard.commands.admin import create_user
@@ -358,10 +449,14 @@ def main() -> None:  # pragma: no cover - a benchmark
         finally:
             proc.terminate()
             proc.wait(20)
+    _write(result, args.out)
+
+
+def _write(result: dict[str, Any], out: Path | None) -> None:
     text = json.dumps(result, indent=2)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
     print(text)
 
 

@@ -38,7 +38,7 @@ import signal
 import sys
 import time
 from collections.abc import Generator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,28 +337,31 @@ def run_demo(db: Database, port: int, settings: DemoSettings,
         _print(out, note)
     end_sessions(db)
     logins = demo_logins(settings.shape)
-    staff = [lg for lg in logins if lg.agent_index is None]
-    ids = save_users(db, [(lg, NO_PASSWORD, None) for lg in staff])
-    tokens = mint_tokens(db, ids)
-    server = _Server(create_app(db), port).server
-    gc.collect()  # as serve does: start-up's long-lived objects out of the full collections
-    gc.freeze()
-    asyncio.run(_main(db, server, port, settings, logins, tokens, started, out))
+    # Argon2 is slow on purpose: the printed passwords hash while the server starts.
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-hash")
+    hashing = {lg.username: pool.submit(auth.hash_password, lg.password)
+               for lg in logins if lg.password}
+    try:
+        staff = [lg for lg in logins if lg.agent_index is None]
+        ids = save_users(db, [(lg, NO_PASSWORD, None) for lg in staff])
+        tokens = mint_tokens(db, ids)
+        server = _Server(create_app(db), port).server
+        gc.collect()  # as serve does: start-up's long-lived objects out of the full collections
+        gc.freeze()
+        asyncio.run(_main(db, server, port, settings, logins, tokens, hashing, started, out))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 async def _main(db: Database, server: Any, port: int, settings: DemoSettings,
-                logins: list[Login], tokens: dict[str, str], started: float,
-                out: TextIO) -> None:
+                logins: list[Login], tokens: dict[str, str],
+                hashing: dict[str, Future[str]], started: float, out: TextIO) -> None:
     from switchboard.server.demo_traffic import Traffic
 
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    # Argon2 is slow on purpose: the printed passwords hash meanwhile.
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="demo-hash")
-    hashing = {lg.username: loop.run_in_executor(pool, auth.hash_password, lg.password)
-               for lg in logins if lg.password}
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -377,23 +380,22 @@ async def _main(db: Database, server: Any, port: int, settings: DemoSettings,
         ids = save_users(db, [(lg, NO_PASSWORD, made.agents[lg.agent_index or 0])
                               for lg in virtual])
         tokens.update(mint_tokens(db, ids))
-        traffic = Traffic(url, settings, made, tokens[SUPERVISOR],
-                          [(tokens[lg.username], made.agents[lg.agent_index or 0],
-                            settings.shape.agent_name(lg.agent_index or 0)) for lg in virtual],
-                          SEED + int(time.time()), lambda line: _print(out, line), started)
-        traffic.start()
-        hashes = {name: await fut for name, fut in hashing.items()}
+        hashes = {name: await asyncio.wrap_future(fut) for name, fut in hashing.items()}
         people = [lg for lg in agents if lg.password]
         save_users(db, [(lg, hashes[lg.username], None) for lg in logins
                         if lg.agent_index is None] +
                    [(lg, hashes[lg.username], made.agents[lg.agent_index or 0])
                     for lg in people])
         _print(out, banner(url, logins, settings))
+        traffic = Traffic(url, settings, made, tokens[SUPERVISOR],
+                          [(tokens[lg.username], made.agents[lg.agent_index or 0],
+                            settings.shape.agent_name(lg.agent_index or 0)) for lg in virtual],
+                          SEED + int(time.time()), lambda line: _print(out, line), started)
+        traffic.start()
         waiter = asyncio.create_task(stopping.wait())
         await asyncio.wait({serving, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
         if traffic is not None:
             await traffic.stop()
         server.should_exit = True

@@ -46,8 +46,8 @@ DISPOSITIONS = (("resolved", "Resolved"), ("follow-up", "Follow-up needed"),
 # Levels that turn a figure amber or red on the wallboard (rates are fractions).
 THRESHOLDS: dict[str, dict[str, float]] = {
     "service_level": {"amber": 0.8, "red": 0.6}, "asa_s": {"amber": 10.0, "red": 25.0},
-    "abandon_rate": {"amber": 0.05, "red": 0.1}, "longest_wait_s": {"amber": 20.0, "red": 45.0},
-    "waiting": {"amber": 3.0, "red": 6.0}}
+    "abandon_rate": {"amber": 0.05, "red": 0.1}, "longest_wait_s": {"amber": 15.0, "red": 40.0},
+    "waiting": {"amber": 2.0, "red": 5.0}}
 TENANT_HOURS = {"name": "contact-center", "weekly": {
     d: ["08:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": ["09:00-13:00"]}}
 BILLING_HOURS = {"name": "billing-desk", "weekly": {

@@ -3,10 +3,11 @@
 Everything goes through the server's public interface on 127.0.0.1, like any
 client, with the bearer tokens :mod:`switchboard.server.demo` wrote for it:
 
-* **customers** arrive as ``POST /api/v1/interactions`` calls (Poisson, at a
-  rate that swells and ebbs by 45 % over four minutes, so that queues turn
-  amber or red now and then and recover), spread over the queues by their
-  share and over channels by each queue's mix. A chat customer writes a first
+* **customers** arrive as ``POST /api/v1/interactions`` calls (Poisson, each
+  queue's rate swelling and ebbing by 45 % over four minutes, and now and then
+  a surge: one queue gets 5 times its customers for 40 s, so that its
+  figures turn amber or red on the wallboard and recover), spread over the
+  queues by their share and over channels by each queue's mix. A chat customer writes a first
   message and answers each agent's message a few times
   (``POST /interactions/{id}/messages`` as the supervisor, ``sender:
   customer``). A customer still waiting when its patience runs out hangs up
@@ -60,6 +61,8 @@ BREAKS = (("break", 0.45, Exponential(mean=30.0)), ("coaching", 0.2, Exponential
 BREAK_CHANCE = 0.06  # after each contact, when the agent has no other
 DISPOSITIONS = ("resolved", "resolved", "resolved", "follow-up", "sale", "escalated")
 WAVE_PERIOD_S, WAVE_DEPTH = 240.0, 0.45
+# Now and then one queue gets SURGE times more customers than usual, for SURGE_S.
+SURGE, SURGE_S, SURGE_EVERY_S, SURGE_FIRST_S = 4.0, 40.0, 150.0, 45.0
 VIP_AFTER_S = 2.0  # a person's agent ready and idle this long (real seconds) gets a customer
 STATUS_EVERY_S = 10.0
 CLOSED = frozenset({"answered", "abandoned", "exited", "ended"})
@@ -125,6 +128,7 @@ class Traffic:
         self.virtual = list(virtual)
         self.supervisor = supervisor
         self.sup = {"Authorization": f"Bearer {supervisor}"}
+        self.seed = seed
         self.rng = random.Random(seed)
         self.say = say
         self.started = started
@@ -177,24 +181,57 @@ class Traffic:
                                   ping_interval=None, max_queue=None, close_timeout=1)
 
     # ------------------------------------------------------------------ customers
+    def rates(self, t: float) -> dict[str, float]:
+        """Each queue's arrival rate (a second) ``t`` seconds of demo time after
+        the start: its share of the base rate on a wave of its own phase, and
+        :data:`SURGE` times more during a surge in it."""
+        base = self.settings.rate / 60.0
+        names = [q for q, spec in self.specs.items() if spec.share > 0]
+        total = sum(self.specs[q].share for q in names)
+        out = {}
+        for k, q in enumerate(names):
+            phase = 2 * math.pi * (t / WAVE_PERIOD_S + k / len(names))
+            out[q] = base * self.specs[q].share / total * (1 + WAVE_DEPTH * math.sin(phase))
+        surge = self.surge_at(t)
+        if surge is not None:
+            out[surge] *= 1 + SURGE
+        return out
+
+    def surge_at(self, t: float) -> str | None:
+        """The queue in a surge ``t`` seconds of demo time after the start, if any."""
+        k, into = divmod(t - SURGE_FIRST_S, SURGE_EVERY_S)
+        if k < 0 or into >= SURGE_S:
+            return None
+        names = sorted(q for q, spec in self.specs.items() if spec.share > 0)
+        return random.Random(self.seed * 1000 + int(k)).choice(names)
+
     async def _arrivals(self) -> None:
-        """Poisson arrivals at a rate that swells and ebbs (thinning, Lewis and
-        Shedler 1979: draw at the peak rate, keep each with rate(t) / peak)."""
+        """Poisson arrivals at rates that change with time (thinning, Lewis and
+        Shedler 1979: draw at a rate above them all, keep each draw with the
+        rate at that moment over it), into queues by their rate at the moment."""
         await self.feed_up.wait()
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        base = self.settings.rate * self.settings.speed / 60.0
-        peak = base * (1 + WAVE_DEPTH)
-        names = [q for q, spec in self.specs.items() if spec.share > 0]
-        weights = [self.specs[q].share for q in names]
+        speed = self.settings.speed
+        top = max(self.specs[q].share for q in self.specs) / sum(
+            spec.share for spec in self.specs.values())
+        bound = self.settings.rate / 60.0 * (1 + WAVE_DEPTH) * (1 + SURGE * top) * speed
         n = 0
+        surging: str | None = None
         while True:
-            await asyncio.sleep(self.rng.expovariate(peak))
-            phase = 2 * math.pi * (loop.time() - t0) * self.settings.speed / WAVE_PERIOD_S
-            if self.rng.random() * peak > base * (1 + WAVE_DEPTH * math.sin(phase)):
+            await asyncio.sleep(self.rng.expovariate(bound))
+            t = (loop.time() - t0) * speed
+            now = self.surge_at(t)
+            if now != surging and now is not None:
+                self.say(f"demo: a surge of customers in {now} for the next "
+                         f"{SURGE_S / speed:g} s (watch its figures on the wallboard)")
+            surging = now
+            rates = self.rates(t)
+            total = sum(rates.values()) * speed
+            if self.rng.random() * bound > total:
                 continue
             n += 1
-            self._spawn(self._arrive(self.rng.choices(names, weights)[0], n))
+            self._spawn(self._arrive(self.rng.choices(list(rates), list(rates.values()))[0], n))
 
     async def _arrive(self, queue: str, n: int, channel: str | None = None) -> str | None:
         """One customer in ``queue``: the contact, a chat's first message, patience."""
