@@ -67,23 +67,41 @@ VIP_AFTER_S = 2.0  # a person's agent ready and idle this long (real seconds) ge
 STATUS_EVERY_S = 10.0
 CLOSED = frozenset({"answered", "abandoned", "exited", "ended"})
 
-OPENERS = {
-    "sales": ("Hi! Do you deliver to Milan?", "Is the family plan still on offer?",
-              "Can I upgrade my plan before the end of the month?"),
-    "support": ("My router drops the connection every evening.",
-                "The app says my password is wrong, but it isn't.",
-                "I can't find the invoice download button."),
-    "billing": ("I was charged twice this month.", "Why is my bill higher than usual?"),
-    HUMAN_QUEUE: ("Hello, I'm a gold member: my order A-{n} hasn't arrived yet.",
-                  "Bonjour! I'd like to move my appointment to Friday, please.",
-                  "Hi, I was promised a call back about my complaint {n}."),
+# What chat customers write: per queue, conversations of a first message, the
+# answers to the agent's messages, and a goodbye ({order}: the contact's order).
+SCRIPTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "sales": (("Hi! Do you deliver to Milan?", "To the city centre, yes.",
+               "And how much is shipping?", "Perfect, thank you! Bye."),
+              ("Is the family plan still on offer?", "We are two adults and two kids.",
+               "Can I switch before the end of the month?", "Great, thanks a lot.")),
+    "support": (("My router drops the connection every evening.",
+                 "I restarted it already, no luck.", "The light on the front is orange.",
+                 "It works now, thank you!"),
+                ("The app says my password is wrong, but it isn't.",
+                 "I tried twice and it locked me out.", "Yes, the e-mail on file is right.",
+                 "Got the reset link, thanks.")),
+    "billing": (("I was charged twice this month.", "Both on the 3rd, for order {order}.",
+                 "Will the refund go back to my card?", "OK, thanks for sorting it out."),),
+    HUMAN_QUEUE: (("Hello, I'm a gold member: my order {order} hasn't arrived yet.",
+                   "It was due last Monday.", "Could you send it by express instead?",
+                   "Perfect, thank you! Bye."),
+                  ("Bonjour! I'd like to move my appointment to Friday, please.",
+                   "The one on Wednesday at 10:00.", "Friday afternoon would be best.",
+                   "Merci, that's all!"),
+                  ("Hi, I was promised a call back about my complaint.",
+                   "Nobody called yet, it's been three days.", "My number is the one on file.",
+                   "OK, thanks for looking into it.")),
 }
-GENERIC_OPENERS = ("Hello, I have a question about my account.",
-                   "Hi, can you help me with order A-{n}?")
-FOLLOW_UPS = ("It's order A-{n}.", "I tried restarting it already, no luck.",
-              "My postcode is 20121.", "OK, how long will that take?",
-              "Yes, the e-mail on file is right.", "Great, and is there a fee for that?")
-GOODBYES = ("Perfect, thank you! Bye.", "Thanks, that's all I needed.")
+GENERIC_SCRIPTS = (("Hello, can you help me with order {order}?", "It's the one from last week.",
+                    "Yes, the address is still the same.", "Thanks, that's all I needed."),)
+FIRST_NAMES = ("Camille", "Giulia", "Wei", "Jean", "Sofia", "Luca", "Amelia", "Hiroshi",
+               "Fatima", "Noah", "Chiara", "Lucas", "Mei", "Pierre", "Olivia", "Matteo",
+               "Zhang", "Ines", "Oliver", "Alessia", "Hugo", "Yuki", "Emma", "Marco", "Lin")
+LAST_NAMES = ("Martin", "Rossi", "Li", "Dupont", "Bianchi", "Smith", "Bernard", "Wang",
+              "Ferrari", "Brown", "Moreau", "Chen", "Romano", "Taylor", "Laurent", "Esposito",
+              "Liu", "Wilson", "Girard", "Ricci", "Zhao")
+CUSTOMERS = 900  # the traffic's customers (phones in Ofcom's range for fiction)
+GOLD_MEMBERS = 12  # the vip queue's customers come back: their cards show history
 AGENT_LINES = ("I can see your account now; one moment please.",
                "Done: you'll get a confirmation by e-mail in a minute.",
                "Is there anything else I can help with?")
@@ -98,13 +116,22 @@ def counts_line(counts: Counter[str], waiting: int) -> str:
     return f"demo: {', '.join(parts)}; {waiting} waiting or ringing now"
 
 
+def customer(i: int) -> dict[str, str]:
+    """The ``i``-th customer: a name, and a phone in the 020 7946 0000-0999 range
+    that Ofcom keeps for drama (never a real line)."""
+    first = FIRST_NAMES[i % len(FIRST_NAMES)]
+    last = LAST_NAMES[(i // len(FIRST_NAMES) + i) % len(LAST_NAMES)]
+    return {"name": f"{first} {last}", "phone": f"+44207946{i % 1000:04d}"}
+
+
 @dataclass(slots=True)
 class Chat:
-    """A chat customer: how many more times it answers an agent."""
+    """A chat customer: its script, how far into it, whether a person answers."""
 
-    replies: int
+    lines: tuple[str, ...]
     human: bool
-    n: int = 0
+    said: int = 1
+    order: str = ""
 
 
 class Traffic:
@@ -239,11 +266,14 @@ class Traffic:
         if channel is None:
             channel = self.rng.choices([c for c, _ in spec.channels],
                                        [w for _, w in spec.channels])[0]
+        human = queue == HUMAN_QUEUE
+        who = CUSTOMERS + self.rng.randrange(GOLD_MEMBERS) if human \
+            else self.rng.randrange(CUSTOMERS)
+        order = f"A-{10_000 + n}"
         body = {"queue": self.made.queues[queue], "channel": channel,
-                "priority": 1 if self.rng.random() < 0.1 else 0,
-                "customer": {"name": f"Customer {n}",
-                             "phone": f"+44207946{self.rng.randrange(10000):04d}"},
-                "attributes": {"source": "demo", "order": f"A-{1000 + n}"}}
+                "priority": 1 if human or self.rng.random() < 0.1 else 0,
+                "customer": customer(who),
+                "attributes": {"source": "demo", "order": order}}
         r = await self.client.post("/interactions", json=body, headers=self.sup)
         if r.status_code >= 400:
             self.say(f"demo: creating a contact answered {r.status_code} {r.text[:200]}")
@@ -253,13 +283,13 @@ class Traffic:
         if it["state"] in CLOSED:
             return iid
         self.open.add(iid)
-        human = queue == HUMAN_QUEUE
         if human:
             self.vip.add(iid)
         if channel == "chat":
-            self.chats[iid] = Chat(replies=4 if human else 2, human=human, n=1000 + n)
-            lines = OPENERS.get(queue, GENERIC_OPENERS)
-            await self.customer_says(iid, self.rng.choice(lines).format(n=1000 + n))
+            chat = Chat(self.rng.choice(SCRIPTS.get(queue, GENERIC_SCRIPTS)), human,
+                        order=order)
+            self.chats[iid] = chat
+            await self.customer_says(iid, chat.lines[0].format(order=order))
         self._spawn(self._patience(iid, 3.0 if human else 1.0))
         return iid
 
@@ -270,17 +300,16 @@ class Traffic:
             self.say(f"demo: a customer's message answered {r.status_code} {r.text[:200]}")
 
     async def _reply(self, iid: str) -> None:
-        """The chat customer answers an agent's message (a few times, then goodbye)."""
+        """The chat customer answers an agent's message with its script's next
+        line (the last is a goodbye; then it writes no more)."""
         chat = self.chats.get(iid)
-        if chat is None or chat.replies <= 0:
+        if chat is None or chat.said >= len(chat.lines):
             return
-        chat.replies -= 1
-        await asyncio.sleep(self.wait(TYPING) if not chat.human else
-                            TYPING.sample(self.rng))
-        if iid not in self.chats:
-            return
-        text = self.rng.choice(GOODBYES if chat.replies == 0 else FOLLOW_UPS)
-        await self.customer_says(iid, text.format(n=chat.n))
+        line = chat.lines[chat.said].format(order=chat.order)
+        chat.said += 1
+        await asyncio.sleep(TYPING.sample(self.rng) if chat.human else self.wait(TYPING))
+        if iid in self.chats:
+            await self.customer_says(iid, line)
 
     async def _patience(self, iid: str, factor: float) -> None:
         """A customer still waiting when its patience runs out hangs up."""
@@ -308,7 +337,7 @@ class Traffic:
                     if status == "ready" and state == "idle" and now - since >= VIP_AFTER_S]
             if len(free) > len(self.vip):
                 n += 1
-                await self._arrive(HUMAN_QUEUE, 900_000 + n, "voice" if n % 3 == 0 else "chat")
+                await self._arrive(HUMAN_QUEUE, 90_000 + n, "voice" if n % 3 == 0 else "chat")
 
     # ------------------------------------------------------------------ the feed
     async def _watch(self) -> None:
