@@ -386,6 +386,7 @@ class _Scan:
 
     src: str
     sql: _Sql
+    tables: dict[str, Any] = field(default_factory=dict)  # registered Arrow tables
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, path: Path, src: str, params: ReportParams,
@@ -465,6 +466,7 @@ def columnar_report(path: Path, by: str, params: ReportParams, *,
         if table is not None:
             con.register("cdr_arrow", table)
             scan = _prepare(con, path, "cdr_arrow", params, tz)
+            scan.tables["cdr_arrow"] = table
         else:
             scan = file_scan = _prepare(con, path, _source(path), params, tz)
 
@@ -504,7 +506,19 @@ def _repeats(hashed: tuple[np.ndarray, int]) -> int:
 
 def _duplicate_suspects(con: duckdb.DuckDBPyConnection, scan: _Scan,
                         pool: ThreadPoolExecutor) -> Future[int]:
-    return pool.submit(_repeats, _id_hashes(con, scan))
+    """The id check on a second connection, beside the aggregation: the two
+    scans share DuckDB's threads, and numpy's sort takes no GIL."""
+    cursor = con.cursor()
+    for name, table in scan.tables.items():
+        cursor.register(name, table)
+
+    def check() -> int:
+        try:
+            return _repeats(_id_hashes(cursor, scan))
+        finally:
+            cursor.close()
+
+    return pool.submit(check)
 
 
 def _run(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan, by_line: Callable[[], _Scan],
