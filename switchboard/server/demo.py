@@ -281,16 +281,15 @@ def banner(url: str, logins: list[Login], settings: DemoSettings) -> str:
     lines = [
         f"Switchboard demo: open {url}/ in a browser and log in as",
         row(sup, "the live wallboard (queues, service level, agents)"),
-        row(humans[0], "the agent desktop: press Ready, a customer comes within seconds; "
-                       "Accept, chat, End, pick a disposition"),
-        *[row(lg, "a second agent desktop (another browser or a private window)")
+        row(humans[0], "the agent desktop: press Ready, a customer comes in seconds"),
+        *[row(lg, "a second agent (in another browser or a private window)")
           for lg in humans[1:]],
-        row(admin, "administration (queues, agents, reason codes, dispositions, hours)"),
-        f"  Traffic: about {rate:g} customers a minute into {shown}, answered by "
-        f"{shape.virtual} virtual agents; the {HUMAN_QUEUE} queue is yours alone "
-        f"({' and '.join(lg.username for lg in humans)}).",
-        f"  API: {url}/api/v1/docs (tokens: POST /api/v1/auth/token). Database "
-        f"{settings.path}. New passwords at every start; Ctrl-C stops.",
+        row(admin, "administration (queues, agents, codes, business hours)"),
+        f"  Traffic: about {rate:g} customers a minute into {shown},",
+        f"  answered by {shape.virtual} virtual agents; the {HUMAN_QUEUE} queue is yours "
+        f"alone ({' and '.join(lg.username for lg in humans)}).",
+        f"  API: {url}/api/v1/docs (tokens: POST /api/v1/auth/token)",
+        f"  Database {settings.path}; new passwords at every start; Ctrl-C stops.",
     ]
     return "\n".join(lines)
 
