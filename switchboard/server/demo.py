@@ -110,6 +110,11 @@ class DemoSettings:
             if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
                 raise ValidationError(f"cannot create {path}: {parent} is not a writable "
                                       "folder", field="demo-db")
+            if path.is_file() and path.stat().st_size:
+                with path.open("rb") as f:
+                    if f.read(16) != b"SQLite format 3\x00":
+                        raise ValidationError(f"{path} is not a SQLite database; give a new "
+                                              "file or a demo's database", field="demo-db")
 
     @property
     def rate(self) -> float:

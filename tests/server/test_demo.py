@@ -290,12 +290,15 @@ def test_demo_refuses_another_host_or_database(tmp_path: Path) -> None:
     (["--demo-rate", "0"], "error: demo-rate: must be above 0"),
     (["--demo-speed", "1000"], "error: demo-speed: must be above 0 and at most 100"),
     (["--demo-db", "."], "error: demo-db: give a file"),
+    (["--demo-db", "notes.txt"], "error: demo-db: notes.txt is not a SQLite database"),
 ])
 def test_bad_demo_options_are_refused_with_what_to_fix(tmp_path: Path, args: list[str],
                                                       error: str) -> None:
+    (tmp_path / "notes.txt").write_text("not a database\n")
     r = subprocess.run([sys.executable, "-m", "switchboard.cli", "serve", "--demo", *args],
                        cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith(error), r.stderr
     assert "Traceback" not in r.stderr
-    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]  # nothing written
+    assert (tmp_path / "notes.txt").read_text() == "not a database\n"
