@@ -15,7 +15,8 @@ client, with the bearer tokens :mod:`switchboard.server.demo` wrote for it:
 * **virtual agents** each read their own WebSocket feed: on an ``offered``
   event they ring for a moment, accept, greet and answer a chat, talk for a
   lognormal time, end, wrap up with a disposition and now and then go not
-  ready with a reason code (break, coaching, training, meeting, lunch).
+  ready with a reason code (break, coaching, training, meeting, lunch); one
+  that a supervisor sets not ready or logs out comes back a minute later.
 * **the people's agents**: whenever one of them is ready and idle for
   :data:`VIP_AFTER_S` seconds, a customer comes to the ``vip`` queue that only
   they serve (two chats, then a call, and so on); their chat customers answer
@@ -59,6 +60,7 @@ BREAKS = (("break", 0.45, Exponential(mean=30.0)), ("coaching", 0.2, Exponential
           ("training", 0.15, Exponential(mean=60.0)), ("meeting", 0.1, Exponential(mean=60.0)),
           ("lunch", 0.1, Exponential(mean=120.0)))
 BREAK_CHANCE = 0.06  # after each contact, when the agent has no other
+COME_BACK, COME_BACK_MAX_S = Exponential(mean=60.0), 120.0  # after a supervisor's not ready
 DISPOSITIONS = ("resolved", "resolved", "resolved", "follow-up", "sale", "escalated")
 WAVE_PERIOD_S, WAVE_DEPTH = 240.0, 0.45
 # Now and then one queue gets SURGE times more customers than usual, for SURGE_S.
@@ -388,6 +390,8 @@ class VirtualAgent:
         self.chats: dict[str, int] = {}  # connected chats: how many more answers
         self.headers = {"Authorization": f"Bearer {token}"}
         self.token = token
+        self.resting = False  # on a break of its own
+        self.coming_back = False  # someone else set it not ready or logged it out
 
     async def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         return await self.t.client.post(path, json=body or {}, headers=self.headers)
@@ -405,6 +409,21 @@ class VirtualAgent:
                         and ev["message"]["sender"] == "customer" and self.chats[iid] > 0:
                     self.chats[iid] -= 1
                     self.t._spawn(self._say(iid, self.t.rng.choice(AGENT_LINES)))
+                elif ev["kind"] == "agent_state" and ev.get("agent_id") == self.agent_id \
+                        and ev["status"] != "ready" and not self.resting \
+                        and not self.coming_back:
+                    self.coming_back = True
+                    self.t._spawn(self._come_back())
+
+    async def _come_back(self) -> None:
+        """Set not ready or logged out by a supervisor (or after missed offers):
+        back to ready a while later, so that the demo keeps its agents."""
+        try:
+            await asyncio.sleep(min(COME_BACK.sample(self.t.rng), COME_BACK_MAX_S)
+                                / self.t.settings.speed)
+            await self.post(f"/agents/{self.agent_id}/status", {"status": "ready"})
+        finally:
+            self.coming_back = False
 
     def _take(self, iid: str) -> None:
         if iid not in self.busy:
@@ -450,9 +469,13 @@ class VirtualAgent:
         finally:
             self.busy.discard(iid)
             self.chats.pop(iid, None)
-        if not self.busy and t.rng.random() < BREAK_CHANCE:
+        if not self.busy and not self.coming_back and t.rng.random() < BREAK_CHANCE:
             reason, _, dist = t.rng.choices(BREAKS, [w for _, w, _ in BREAKS])[0]
             status = f"/agents/{self.agent_id}/status"
-            await self.post(status, {"status": "not_ready", "reason": reason})
-            await asyncio.sleep(t.wait(dist))
-            await self.post(status, {"status": "ready"})
+            self.resting = True
+            try:
+                await self.post(status, {"status": "not_ready", "reason": reason})
+                await asyncio.sleep(t.wait(dist))
+                await self.post(status, {"status": "ready"})
+            finally:
+                self.resting = False

@@ -242,6 +242,15 @@ def test_the_demo_shows_the_whole_product_and_feeds_the_people_s_agents(tmp_path
             reason = admin.get(f"/agents/{breaks[-1]['agent_id']}").json()["reason"]
             assert reason in {c for c, _ in REASON_CODES} | {None}  # None: back already
 
+        # a virtual agent that the supervisor sets not ready comes back (at most 40 s
+        # at speed 3), so that the demo keeps its agents
+        with demo.client("demo-supervisor") as sup:
+            ada = next(a for a in sup.get("/agents").json() if a["name"] == "Ada")["id"]
+            forced = sup.post(f"/agents/{ada}/status", json={"status": "not_ready",
+                                                             "reason": "coaching"})
+            assert forced.status_code == 200 and forced.json()["status"] == "not_ready"
+            assert wait_for(lambda: sup.get(f"/agents/{ada}").json()["status"] == "ready", 60)
+
         # the person's agent: ready, and a customer comes to it (a chat first)
         sam_token = demo.token("demo-sam")
         with httpx.Client(base_url=demo.api, timeout=30, headers={
