@@ -335,12 +335,16 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
                                    attributes=body.attributes, now=now)
             idem.save(conn, iid, now)
 
-        runtime.execute(p.tenant_id, c.Arrive(
-            interaction_id=iid, channel=body.channel, queue_id=body.queue,
-            priority=body.priority, attributes=body.attributes,
-            customer=Customer(name=cust.name, phone=phone, email=email)),
-            write=audited(p, "POST /interactions", now, target=iid,
-                          detail=body.model_dump(mode="json"), write=write))
+        arrive = c.Arrive(interaction_id=iid, channel=body.channel, queue_id=body.queue,
+                          priority=body.priority, attributes=body.attributes,
+                          customer=Customer(name=cust.name, phone=phone, email=email))
+        rows = audited(p, "POST /interactions", now, target=iid,
+                       detail=body.model_dump(mode="json"), write=write)
+        if idem.key is None:  # committed with the other creates of this loop turn
+            await runtime.submit(p.tenant_id, arrive, write=rows)
+        else:  # checked and saved with no other request in between
+            runtime.execute(p.tenant_id, arrive, write=rows)
+        engine = runtime.engine(p.tenant_id)
         try:
             live = engine.interaction(iid)
         except SwitchboardError:  # closed at once (queue full...): the table has its end

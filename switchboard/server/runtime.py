@@ -62,6 +62,14 @@ class LogPruned(SwitchboardError):
     http_status = 500
 
 
+class CommitAborted(SwitchboardError):
+    """The transaction this request's changes shared with others failed because
+    of another one's; nothing of it was saved (send it again)."""
+
+    code = "retry"
+    http_status = 503
+
+
 class ReplayMismatch(SwitchboardError):
     """Replaying a tenant's log did not reproduce the logged events."""
 
@@ -205,6 +213,8 @@ class _Tenant:
     by_interaction: dict[str, set[Subscription]] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
     timer_at: float | None = None
+    pending: list[_Pending] = field(default_factory=list)  # for the next group commit
+    flush_soon: bool = False
 
     def drop(self, sub: Subscription) -> None:
         self.watchers.discard(sub)
@@ -223,6 +233,17 @@ def _discard(index: dict[str, set[Subscription]], key: str, sub: Subscription) -
 
 
 Write = Callable[[Connection], None]
+LogEntry = tuple[str, float, str | None, dict[str, Any], list[e.Event]]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """Engine inputs applied but not committed yet, with the request's rows and
+    the future its request waits on (``None``: a caller committing at once)."""
+
+    entries: list[LogEntry]
+    write: Write | None
+    done: asyncio.Future[None] | None
 
 
 class Runtime:
@@ -287,6 +308,8 @@ class Runtime:
             if t.timer is not None:
                 t.timer.cancel()
                 t.timer = None
+            if t.pending:
+                self._commit(t, [], None)
             if t.unsaved and self.snapshot_every is not None:
                 self.save_snapshot(t.id)
 
@@ -294,6 +317,8 @@ class Runtime:
         """Write a snapshot of the tenant's engine as of its last committed entry;
         ``False`` (and logged) when that failed: a snapshot only saves time."""
         t = self._tenant(tenant_id)
+        if t.pending:  # the snapshot is of committed state only
+            self._commit(t, [], None)
         t.unsaved = 0  # a failure waits for the next round too, not every commit
         try:
             data = snapshot.dump(t.engine)
@@ -331,6 +356,46 @@ class Runtime:
         error (nothing logged but the timers it fired) when it refuses."""
         self._check_thread()
         t = self._tenant(tenant_id)
+        events, entries = self._apply(t, command, new_skills)
+        self._commit(t, entries, write)
+        return events
+
+    async def submit(self, tenant_id: str, command: c.Command, *,
+                     new_skills: Iterable[str] = (), write: Write | None = None) -> list[e.Event]:
+        """:meth:`execute` with a group commit: the command runs at once, and its
+        log entry, events and rows are committed in one transaction with those
+        of the other commands submitted in the same turn of the event loop (or
+        with the next :meth:`execute`, which commits everything before it in
+        order); this returns after that commit and the publishing. Several
+        requests then share one commit's cost. If that transaction fails,
+        the request that caused it gets its error and the others
+        :class:`CommitAborted` (nothing of theirs saved; the engine is rebuilt
+        from the log). Not for a request that must check something in the
+        database between its check and its commit (an ``Idempotency-Key``):
+        use :meth:`execute`, which commits before any other request runs."""
+        self._check_thread()
+        t = self._tenant(tenant_id)
+        events, entries = self._apply(t, command, new_skills)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        t.pending.append(_Pending(entries, write, done))
+        if not t.flush_soon:
+            t.flush_soon = True
+            loop.call_soon(self._flush_soon, t)
+        await done
+        return events
+
+    def _flush_soon(self, t: _Tenant) -> None:
+        t.flush_soon = False
+        if t.pending:
+            try:
+                self._commit(t, [], None)
+            except Exception:  # the waiting requests have their error
+                logger.exception("tenant %s: a group commit failed", t.id)
+
+    def _apply(self, t: _Tenant, command: c.Command,
+               new_skills: Iterable[str]) -> tuple[list[e.Event], list[LogEntry]]:
+        """Run the command through the engine; the events and the log entries to commit."""
         engine = t.engine
         now = max(self.clock(), engine.now)
         before = engine.now
@@ -354,12 +419,11 @@ class Runtime:
             self._recover(t)
             raise
         name, payload = command_to_json(command)
-        entries: list[tuple[str, float, str | None, dict[str, Any], list[e.Event]]] = []
+        entries: list[LogEntry] = []
         if skills:
             entries.append(("skills", now, None, {"add": skills}, []))
         entries.append(("command", now, name, payload, fired + caused))
-        self._commit(t, entries, write)
-        return fired + caused
+        return fired + caused, entries
 
     def add_skills(self, tenant_id: str, names: Iterable[str],
                    write: Write | None = None) -> list[str]:
@@ -433,27 +497,38 @@ class Runtime:
             raise NotFound(f"no tenant {tenant_id!r}", field="tenant")
         return t
 
-    def _commit(self, t: _Tenant,
-                entries: list[tuple[str, float, str | None, dict[str, Any], list[e.Event]]],
-                write: Write | None) -> None:
-        dicts = [[ev.to_dict() for ev in entry[4]] for entry in entries]
+    def _commit(self, t: _Tenant, entries: list[LogEntry], write: Write | None) -> None:
+        """Commit what :meth:`submit` left pending, then ``entries`` and ``write``'s
+        rows, in one transaction and in the order the engine ran them; then
+        publish the events and wake the submitters. Raises (after rebuilding the
+        engine from the log) when the transaction fails."""
+        batch, t.pending = t.pending, []
+        if entries or write is not None or not batch:
+            batch.append(_Pending(entries, write, None))
+        every = [entry for item in batch for entry in item.entries]
+        dicts = [[ev.to_dict() for ev in entry[4]] for entry in every]
+        made_by = iter(dicts)
+        failed: _Pending | None = None
         try:
             with self.db.begin() as conn:
-                if write is not None:
-                    write(conn)
-                for (kind, at, name, payload, events), made in zip(entries, dicts,
-                                                                   strict=True):
-                    seq = log.append(conn, t.id, at=at, entry=kind, name=name,
-                                     payload=payload, events=events, dicts=made)
+                for item in batch:
+                    failed = item
+                    if item.write is not None:
+                        item.write(conn)
+                    for (kind, at, name, payload, events) in item.entries:
+                        seq = log.append(conn, t.id, at=at, entry=kind, name=name,
+                                         payload=payload, events=events, dicts=next(made_by))
+                failed = None
                 log.project(conn, t.id, self._snapshots(
-                    t, [en for en in entries if en[0] != "event"]))
-        except Exception:
+                    t, [en for en in every if en[0] != "event"]))
+        except Exception as exc:
+            self._fail(batch, failed, exc)
             self._recover(t)
             raise
-        if entries:
+        if every:
             t.seq = seq
-            t.unsaved += len(entries)
-        committed = [ev for entry in entries for ev in entry[4]]
+            t.unsaved += len(every)
+        committed = [ev for entry in every for ev in entry[4]]
         self._publish(t, [d for made in dicts for d in made])
         for listener in self.listeners:
             if committed:
@@ -464,6 +539,23 @@ class Runtime:
         self._arm(t)
         if self.snapshot_every is not None and t.unsaved >= self.snapshot_every:
             self.save_snapshot(t.id)
+        for item in batch:
+            if item.done is not None and not item.done.done():
+                item.done.set_result(None)
+
+    @staticmethod
+    def _fail(batch: list[_Pending], culprit: _Pending | None, exc: Exception) -> None:
+        """Wake the submitters of a failed group commit: the one whose rows failed
+        gets the error, the others :class:`CommitAborted`."""
+        for item in batch:
+            if item.done is None or item.done.done():
+                continue
+            if item is culprit:
+                item.done.set_exception(exc)
+            else:
+                item.done.set_exception(CommitAborted(
+                    "another request committed with this one failed; nothing of this "
+                    "one was saved: send it again"))
 
     def _snapshots(self, t: _Tenant, entries: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
         last: dict[str, e.Event] = {}
@@ -485,6 +577,8 @@ class Runtime:
 
     def _recover(self, t: _Tenant) -> None:
         logger.error("tenant %s: engine and log may disagree; rebuilding from the log", t.id)
+        pending, t.pending = t.pending, []
+        self._fail(pending, None, RuntimeError("unused"))  # their effects are dropped too
         with self.db.connect() as conn:
             seed = repo.tenant_seeds(conn).get(t.id, 0)
             t.engine, report = rebuild(conn, t.id, seed)
