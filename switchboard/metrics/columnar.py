@@ -530,26 +530,34 @@ def _run(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan, by_line: Calla
         tallies, bad, had_offset = _aggregate(
             con, _pipeline(scan.src, scan.sql, with_lines=False), scan.sql, by, params,
             only_valid=False)
+        # Rows built while the id hashes may still be sorting.
+        result = None if bad else _result(by, params, tallies, had_offset, key_offsets)
         dups = suspects.result()
-    skipped: list[BadRow] = []
-    skipped_count = 0
-    if bad or dups:
-        # Only with bad or repeated rows: read the file with line numbers, name
-        # them, and take the figures from that reading.
-        lines = by_line()
-        pipeline = _pipeline(lines.src, lines.sql, with_lines=True)
-        listed = con.execute(f"{pipeline} SELECT line, reason FROM checked "
-                             f"WHERE reason IS NOT NULL ORDER BY line LIMIT 1000").fetchall()
-        count = con.execute(f"{pipeline} SELECT count(*) FROM checked "
-                            f"WHERE reason IS NOT NULL").fetchone()
-        skipped = [BadRow(int(n), str(r)) for n, r in listed]
-        skipped_count = int(count[0]) if count else 0
-        if skipped and not skip:
-            b = skipped[0]
-            raise ValidationError(f"{path}: line {b.line}: {b.reason}", field="cdr")
-        if skipped or lines is not scan:
-            tallies, _, had_offset = _aggregate(con, pipeline, lines.sql, by, params,
-                                                only_valid=True)
+    if result is not None and not dups:
+        return result
+    # Only with bad or repeated rows: read the file with line numbers, name
+    # them, and take the figures from that reading.
+    lines = by_line()
+    pipeline = _pipeline(lines.src, lines.sql, with_lines=True)
+    listed = con.execute(f"{pipeline} SELECT line, reason FROM checked "
+                         f"WHERE reason IS NOT NULL ORDER BY line LIMIT 1000").fetchall()
+    count = con.execute(f"{pipeline} SELECT count(*) FROM checked "
+                        f"WHERE reason IS NOT NULL").fetchone()
+    skipped = [BadRow(int(n), str(r)) for n, r in listed]
+    skipped_count = int(count[0]) if count else 0
+    if skipped and not skip:
+        b = skipped[0]
+        raise ValidationError(f"{path}: line {b.line}: {b.reason}", field="cdr")
+    if result is not None and not skipped:
+        return result  # a hash collision: nothing was wrong
+    tallies, _, had_offset = _aggregate(con, pipeline, lines.sql, by, params, only_valid=True)
+    out = _result(by, params, tallies, had_offset, key_offsets)
+    out.skipped, out.skipped_count = skipped, skipped_count
+    return out
+
+
+def _result(by: str, params: ReportParams, tallies: list[tuple[list[Any], Tally]],
+            had_offset: bool, key_offsets: bool | None) -> ColumnarResult:
     use_offsets = had_offset if key_offsets is None else key_offsets
     merged: dict[str, Tally] = {}
     total = 0
@@ -562,7 +570,7 @@ def _run(con: duckdb.DuckDBPyConnection, path: Path, scan: _Scan, by_line: Calla
             merged[key] = tally
     out_params = replace(params, key_offsets=use_offsets)
     return ColumnarResult(report=report_from_tallies(merged, by, out_params), rows=total,
-                          had_offset=had_offset, skipped=skipped, skipped_count=skipped_count)
+                          had_offset=had_offset)
 
 
 def _aggregate(con: duckdb.DuckDBPyConnection, pipeline: str, sql: _Sql, by: str,
@@ -591,18 +599,20 @@ def _aggregate(con: duckdb.DuckDBPyConnection, pipeline: str, sql: _Sql, by: str
              f"FROM facts GROUP BY {gby}")
     con.execute(query)
     names = [d[0] for d in con.description or []]
+    n = len(groups)
+    at = [names.index(f) for f in _TALLY_FIELDS]
+    contacts, wait, off = names.index("contacts"), names.index("max_wait_us"), \
+        names.index("had_off")
     out: list[tuple[list[Any], Tally]] = []
     bad, had_offset = 0, False
     for rec in con.fetchall():
-        values = dict(zip(names, rec, strict=True))
-        if values["g0"] is None:
-            bad += int(values["contacts"])
+        if rec[0] is None:
+            bad += int(rec[contacts])
             continue
-        had_offset = had_offset or bool(values["had_off"])
-        tally = Tally(**{f: int(values[f]) for f in _TALLY_FIELDS},
-                      max_wait_us=None if values["max_wait_us"] is None
-                      else int(values["max_wait_us"]))
-        out.append(([values[f"g{i}"] for i in range(len(groups))], tally))
+        had_offset = had_offset or bool(rec[off])
+        tally = Tally(**{f: int(rec[i]) for f, i in zip(_TALLY_FIELDS, at, strict=True)},
+                      max_wait_us=None if rec[wait] is None else int(rec[wait]))
+        out.append((list(rec[:n]), tally))
     return out, bad, had_offset
 
 
