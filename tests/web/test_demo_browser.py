@@ -156,6 +156,12 @@ def test_the_wallboard_of_a_200_agent_demo_stays_live(
                   "update_latency_ms": _percentiles(stats["eventLatencies"]),
                   "figure_latency_ms": _percentiles(stats["figureLatencies"]), **main}
         shot(page, "demo-wallboard-200")
+        first = page.locator("#wb-agent-rows [role=row]").first
+        first.scroll_into_view_if_needed()
+        page.wait_for_timeout(200)
+        page.screenshot(path=str(ARTIFACTS / "screenshots" / "demo-wallboard-200-agents.png"))
+        print("first row:", repr(first.inner_text()), first.evaluate("n => n.outerHTML")[:800])
+        assert first.is_visible() and first.inner_text().strip()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "demo-wallboard-200.json").write_text(json.dumps(result, indent=2) + "\n")
         print(f"demo wallboard, 200 agents in 20 queues: {json.dumps(result)}")

@@ -118,9 +118,19 @@ export class QueueTile {
     setData(f.box, "level", lvl || "");
     const bounds = this.row.thresholds[figure];
     const text = lvl ? `${LEVEL_ICON[lvl]} ${words.level()[lvl]}` : "";
-    if (f.badge.textContent !== text) {
-      f.badge.textContent = text;
+    if (f.badge.dataset.text !== text) {
+      f.badge.dataset.text = text;
       f.badge.title = lvl ? t("Thresholds: {bounds}", { bounds: boundsText(figure, bounds) }) : "";
+      if (lvl === "ok") {
+        // Within threshold: the icon beside the figure; the words for screen
+        // readers and the tooltip (a word under every figure of 20 tiles
+        // crowded the board). Amber and red keep icon and word in sight.
+        f.badge.replaceChildren(el("span", { "aria-hidden": "true" }, LEVEL_ICON.ok),
+          el("span", { class: "visually-hidden" }, words.level().ok));
+        f.badge.title = `${words.level().ok}. ${f.badge.title}`;
+      } else {
+        f.badge.textContent = text;
+      }
     }
   }
 
