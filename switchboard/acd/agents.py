@@ -133,3 +133,26 @@ class Agents(Calls):
         del self._queues[q.id]
         del self._queued[q.id]
         self._aht.pop(q.id, None)
+
+    def _remove_agent(self, cmd: c.RemoveAgent, now: float) -> None:
+        agent = self._agent(cmd.agent_id)
+        if agent.status is not AgentStatus.OFFLINE or agent.contacts or agent.offers \
+                or agent.wrapups:
+            raise Conflict(f"agent {agent.id} is logged in or has contacts: log it out first",
+                           field="agent_id")
+        for q in self._queues.values():
+            named = set(q.members or ()) | {a for step in q.steps for a in step.add_agents}
+            if agent.id in named:
+                raise Conflict(f"queue {q.id} names agent {agent.id} (members or expansion "
+                               "steps): change it first", field="agent_id")
+        waiting = sorted(it.id for it in self._interactions.values()
+                         if agent.id in (it.preferred_agent, it.consult_agent)
+                         or agent.id in it.participants)
+        if waiting:
+            raise Conflict(f"contact {waiting[0]} waits for agent {agent.id} in particular: "
+                           "move or end it first", field="agent_id")
+        for pool in list(agent.pools):
+            self._leave_pool(agent, pool)
+        del self._agents[agent.id]
+        for key in [k for k, a in self._last_agent.items() if a == agent.id]:
+            del self._last_agent[key]

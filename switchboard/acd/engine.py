@@ -74,6 +74,7 @@ class Engine(Agents):
             c.UpsertAgent: self._upsert_agent,
             c.UpsertQueue: self._upsert_queue,
             c.RemoveQueue: self._remove_queue,
+            c.RemoveAgent: self._remove_agent,
         }
 
     # ------------------------------------------------------------------ driving

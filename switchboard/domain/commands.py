@@ -311,3 +311,16 @@ class RemoveQueue(Command):
     or in wrap-up) or another queue overflows or expands into it."""
 
     queue_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveAgent(Command):
+    """Delete an agent from routing. Refused (:class:`~switchboard.domain.errors.Conflict`)
+    unless it is logged out with nothing in hand (no offer, contact or wrap-up),
+    no queue names it (members, expansion steps) and no live contact waits for
+    it in particular."""
+
+    agent_id: str
+
+    def __post_init__(self) -> None:
+        _require(self.agent_id, "agent_id")

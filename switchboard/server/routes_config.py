@@ -369,7 +369,8 @@ def build_config_router(runtime: Runtime, clock: Callable[[], float],
     @router.delete("/agents/{agent_id}", status_code=204, tags=["agents"])
     async def delete_agent(agent_id: str, p: Principal = who) -> Response:
         """Delete an agent: 409 while it is logged in or has contacts, while a
-        user is linked to it, or while a queue names it."""
+        user is linked to it, while a queue names it, or while a contact waits
+        for it in particular."""
         read(lambda conn: repo.agent_row(conn, p.tenant_id, agent_id))
         view = runtime.engine(p.tenant_id).agent(agent_id)
         if view["status"] != "offline" or view["contacts"] or view["wrapups"] \
@@ -385,8 +386,15 @@ def build_config_router(runtime: Runtime, clock: Callable[[], float],
             if agent_id in named:
                 raise Conflict(f"queue {q.name or q.id} names this agent (members or "
                                "expansion steps)", field="agent")
-        commit(p, "DELETE /agents/{id}", agent_id, {},
-               lambda conn: config.delete_agent(conn, p.tenant_id, agent_id))
+        # The engine forgets the agent in the transaction that deletes its row
+        # (RemoveAgent re-checks it is logged out with nothing in hand), so no
+        # queue counts it any more, now or after a restart's replay.
+        try:
+            runtime.execute(p.tenant_id, c.RemoveAgent(agent_id=agent_id), write=audited(
+                p, "DELETE /agents/{id}", clock(), target=agent_id,
+                write=lambda conn: config.delete_agent(conn, p.tenant_id, agent_id)))
+        except Conflict as exc:  # e.g. a contact waits for this agent alone
+            raise Conflict(exc.message, field="agent") from None
         return Response(status_code=204)
 
     # ------------------------------------------------------------------ users

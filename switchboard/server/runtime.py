@@ -273,21 +273,27 @@ class Runtime:
                 self._tenants[tenant_id] = self._load(conn, tenant_id, seed)
         for t in self._tenants.values():
             self._arm(t)
-        self._forget_deleted_queues()
+        self._forget_deleted()
 
-    def _forget_deleted_queues(self) -> None:
-        """Remove from routing the queues whose row is gone but whose engine copy
-        a replay brings back: before ``RemoveQueue`` existed, deleting a queue
-        deleted only its row. Logged like any command, so this happens once."""
+    def _forget_deleted(self) -> None:
+        """Remove from routing the queues and agents whose row is gone but whose
+        engine copy a replay brings back: before ``RemoveQueue`` and
+        ``RemoveAgent`` existed, deleting one deleted only its row. Logged like
+        any command, so this happens once."""
         with self.db.connect() as conn:
-            stored = {tid: repo.queue_ids(conn, tid) for tid in self._tenants}
+            queues = {tid: repo.queue_ids(conn, tid) for tid in self._tenants}
+            agents = {tid: repo.agent_ids(conn, tid) for tid in self._tenants}
         for tid, t in self._tenants.items():
-            for qid in sorted(set(t.engine.queue_ids()) - stored[tid]):
+            gone: list[tuple[str, c.Command]] = [
+                (f"queue {qid}", c.RemoveQueue(queue_id=qid))
+                for qid in sorted(set(t.engine.queue_ids()) - queues[tid])]
+            gone += [(f"agent {aid}", c.RemoveAgent(agent_id=aid))
+                     for aid in sorted(set(t.engine.agent_ids()) - agents[tid])]
+            for what, cmd in gone:
                 try:
-                    self.execute(tid, c.RemoveQueue(queue_id=qid))
+                    self.execute(tid, cmd)
                 except SwitchboardError as exc:
-                    logger.warning("tenant %s: deleted queue %s stays in routing: %s",
-                                   tid, qid, exc)
+                    logger.warning("tenant %s: deleted %s stays in routing: %s", tid, what, exc)
 
     def _load(self, conn: Connection, tenant_id: str, seed: int) -> _Tenant:
         engine, report = rebuild(conn, tenant_id, seed)

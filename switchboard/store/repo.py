@@ -176,6 +176,10 @@ def list_agents(conn: Connection, tenant_id: str) -> list[Any]:
                              .order_by(s.Agent.created_at, s.Agent.id)))
 
 
+def agent_ids(conn: Connection, tenant_id: str) -> set[str]:
+    return set(conn.scalars(select(s.Agent.id).where(s.Agent.tenant_id == tenant_id)))
+
+
 # ------------------------------------------------------------------ queues
 def insert_queue(conn: Connection, tenant_id: str, queue: QueueConfig, now: float) -> None:
     settings = to_json(queue)

@@ -601,3 +601,63 @@ def test_a_removed_queue_routes_nothing_and_its_agents_serve_the_others() -> Non
     d.do(c.UpsertQueue(queue=QueueConfig(id="q3", skills={"en": 1})), 4)
     assert len({p.id for p in d.engine._pool_list}) == len(d.engine._pool_list)
     assert d.engine.queue_stats("q3")["agents_logged_in"] == 1
+
+
+def test_remove_agent_refused_while_logged_in_or_holding_a_contact() -> None:
+    d = make([QueueConfig(id="q", wrapup_s=10)], [AgentConfig(id="a1"), AgentConfig(id="a2")])
+    d.ready("a1", now=0)
+    with pytest.raises(Conflict, match="log it out"):
+        d.do(c.RemoveAgent(agent_id="a1"), 1)  # ready
+    d.arrive("c1", "q", now=2)  # offered to a1
+    d.do(c.Accept(interaction_id="c1", agent_id="a1"), 3)
+    d.do(c.Hangup(interaction_id="c1", by="agent"), 4)  # wrap-up until 14
+    with pytest.raises(Conflict, match="log it out"):
+        d.do(c.RemoveAgent(agent_id="a1"), 6)  # in wrap-up
+    assert "a1" in d.engine.agent_ids() and d.engine.queue_agents("q") == ["a1", "a2"]
+    d.at(14)
+    d.do(c.SetAgentStatus(agent_id="a1", status="offline"), 14)
+    assert d.do(c.RemoveAgent(agent_id="a1"), 15) == []
+    assert d.engine.agent_ids() == ["a2"] and d.engine.queue_agents("q") == ["a2"]
+    with pytest.raises(NotFound):
+        d.do(c.RemoveAgent(agent_id="a1"), 16)
+    with pytest.raises(NotFound):
+        d.ready("a1", now=17)
+
+
+def test_remove_agent_refused_while_a_queue_or_a_contact_names_it() -> None:
+    d = make([QueueConfig(id="q", members=("a1", "a2")),
+              QueueConfig(id="x", steps=(ExpansionStep(after_s=10, add_agents=("a3",)),))],
+             [AgentConfig(id="a1"), AgentConfig(id="a2"), AgentConfig(id="a3")])
+    with pytest.raises(Conflict, match="queue q"):
+        d.do(c.RemoveAgent(agent_id="a1"), 1)
+    with pytest.raises(Conflict, match="queue x"):
+        d.do(c.RemoveAgent(agent_id="a3"), 1)
+    d.do(c.UpsertQueue(queue=QueueConfig(id="q")), 2)
+    d.do(c.UpsertQueue(queue=QueueConfig(id="x")), 2)
+    # an agent's own contact waits for it alone, even while it is logged out
+    d.arrive("own", "q", now=3, preferred_agent="a1", agent_only=True)
+    with pytest.raises(Conflict, match="own"):
+        d.do(c.RemoveAgent(agent_id="a1"), 4)
+    d.do(c.Withdraw(interaction_id="own"), 5)
+    d.do(c.RemoveAgent(agent_id="a1"), 6)
+    d.do(c.RemoveAgent(agent_id="a3"), 6)
+    assert d.engine.agent_ids() == ["a2"]
+
+
+def test_a_removed_agent_leaves_every_pool_and_the_others_route_on() -> None:
+    d = make([QueueConfig(id="q", skills={"en": 1}, affinity_timeout_s=30)],
+             [AgentConfig(id="a1", skills={"en": 5}), AgentConfig(id="a2", skills={"en": 5})])
+    d.ready("a2", now=0)
+    d.arrive("c1", "q", now=1, customer=Customer(id="k"))
+    d.do(c.Accept(interaction_id="c1", agent_id="a2"), 2)
+    d.do(c.Hangup(interaction_id="c1", by="agent"), 3)  # no wrap-up in this queue
+    d.do(c.SetAgentStatus(agent_id="a2", status="offline"), 5)
+    d.do(c.RemoveAgent(agent_id="a2"), 6)  # the customer's last agent: affinity forgets it
+    assert all("a2" not in p.members_set for p in d.engine._pool_list)
+    d.ready("a1", now=7)
+    out = d.arrive("c2", "q", now=8, customer=Customer(id="k"))
+    assert d.offers(out) == [("c2", "a1")]
+    # an agent created again under the same id starts afresh
+    d.do(c.UpsertAgent(agent=AgentConfig(id="a2", skills={"en": 5})), 9)
+    assert d.engine.agent("a2")["status"] == "offline" and d.engine.agent("a2")["handled"] == 0
+    assert "a2" in d.engine.queue_agents("q")

@@ -60,6 +60,7 @@ SAMPLES: list[c.Command] = [
                                     weight=2.5, order=3)),
     c.UpsertQueue(queue=QUEUE),
     c.RemoveQueue(queue_id="q1"),
+    c.RemoveAgent(agent_id="a1"),
     c.Withdraw(interaction_id="i1"),
 ]
 
