@@ -287,8 +287,14 @@ class Runtime:
             gone: list[tuple[str, c.Command]] = [
                 (f"queue {qid}", c.RemoveQueue(queue_id=qid))
                 for qid in sorted(set(t.engine.queue_ids()) - queues[tid])]
-            gone += [(f"agent {aid}", c.RemoveAgent(agent_id=aid))
-                     for aid in sorted(set(t.engine.agent_ids()) - agents[tid])]
+            for aid in sorted(set(t.engine.agent_ids()) - agents[tid]):
+                view = t.engine.agent(aid)
+                if view["status"] != "offline" or view["contacts"] or view["wrapups"] \
+                        or view["offers"]:  # refused anyway: leave the engine untouched
+                    logger.warning("tenant %s: deleted agent %s stays in routing while it "
+                                   "is logged in or has contacts", tid, aid)
+                    continue
+                gone.append((f"agent {aid}", c.RemoveAgent(agent_id=aid)))
             for what, cmd in gone:
                 try:
                     self.execute(tid, cmd)

@@ -64,7 +64,9 @@ def test_a_start_prunes_old_ended_history_and_rebuilds_the_same_state(db: Databa
                   QueueConfig(id="fr", name="FR", skills={"fr": 1})):  # no agent has fr
             rt.execute(demo.TENANT, c.UpsertQueue(queue=q), new_skills=q.skills,
                        write=lambda conn, q=q: repo.insert_queue(conn, demo.TENANT, q, 0.0))
-        rt.execute(demo.TENANT, c.UpsertAgent(agent=AgentConfig(id="a", skills={"sales": 2})))
+        agent = AgentConfig(id="a", skills={"sales": 2})
+        rt.execute(demo.TENANT, c.UpsertAgent(agent=agent),
+                   write=lambda conn: repo.insert_agent(conn, demo.TENANT, agent, 0.0))
         rt.execute(demo.TENANT, c.SetAgentStatus(agent_id="a", status=AgentStatus.READY))
         for i in range(5):
             contact(rt, clock, f"old{i}", finish=True)

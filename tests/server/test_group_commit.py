@@ -39,7 +39,9 @@ def setup(rt: Runtime) -> None:
     rt.execute("t1", c.UpsertQueue(queue=q), new_skills=["sales"],
                write=lambda conn: repo.insert_queue(conn, "t1", q, 0.0))
     for a in ("a1", "a2"):
-        rt.execute("t1", c.UpsertAgent(agent=AgentConfig(id=a, skills={"sales": 2})))
+        agent = AgentConfig(id=a, skills={"sales": 2})
+        rt.execute("t1", c.UpsertAgent(agent=agent),  # with its row, as the API does
+                   write=lambda conn, agent=agent: repo.insert_agent(conn, "t1", agent, 0.0))
         rt.execute("t1", c.SetAgentStatus(agent_id=a, status=AgentStatus.READY))
 
 

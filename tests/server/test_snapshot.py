@@ -77,7 +77,8 @@ def setup(rt: Runtime) -> None:
                    write=lambda conn, queue=queue: repo.insert_queue(conn, "t1", queue, 0.0))
     for a in range(4):
         agent = AgentConfig(id=f"a{a}", name=f"A{a}", skills={"sales": 1 + a})
-        rt.execute("t1", c.UpsertAgent(agent=agent))
+        rt.execute("t1", c.UpsertAgent(agent=agent),  # with its row, as the API does
+                   write=lambda conn, agent=agent: repo.insert_agent(conn, "t1", agent, 0.0))
         rt.execute("t1", c.SetAgentStatus(agent_id=f"a{a}", status=AgentStatus.READY))
 
 

@@ -36,7 +36,8 @@ def test_recorded_events_are_logged_published_and_skipped_by_replay(tmp_path: Pa
             q = QueueConfig(id="q", name="Q")
             rt.execute("t1", c.UpsertQueue(queue=q),
                        write=lambda conn: repo.insert_queue(conn, "t1", q, 0.0))
-            rt.execute("t1", c.UpsertAgent(agent=AgentConfig(id="a")))
+            rt.execute("t1", c.UpsertAgent(agent=AgentConfig(id="a")),
+                       write=lambda conn: repo.insert_agent(conn, "t1", AgentConfig(id="a"), 0.0))
             rt.execute("t1", c.SetAgentStatus(agent_id="a", status=AgentStatus.READY))
             rt.execute("t1", c.Arrive(interaction_id="i1", queue_id="q"),
                        write=lambda conn: log.insert_interaction(
