@@ -11,7 +11,7 @@ read (and type-checked) on its own.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchboard.acd.line import Line
 from switchboard.acd.runtime import Agent, Interaction, Pool, PoolSpec, Reservation
@@ -37,89 +37,90 @@ class EngineBase:
 
     # Methods defined by the parts (routing, contacts, calls, agents) and called
     # across them, declared here so that each part type-checks on its own.
-    def _accepts(self, q: QueueConfig) -> bool:
-        raise NotImplementedError  # in contacts.py
+    if TYPE_CHECKING:  # each is defined in the part named beside it
+        def _accepts(self, q: QueueConfig) -> bool:
+            ...  # in contacts.py
 
-    def _add_queue(self, q: QueueConfig) -> None:
-        raise NotImplementedError  # in routing.py
+        def _add_queue(self, q: QueueConfig) -> None:
+            ...  # in routing.py
 
-    def _arm_queue_timers(self, it: Interaction, q: QueueConfig, now: float) -> None:
-        raise NotImplementedError  # in contacts.py
+        def _arm_queue_timers(self, it: Interaction, q: QueueConfig, now: float) -> None:
+            ...  # in contacts.py
 
-    def _change_status(self, agent: Agent, status: AgentStatus, reason: str | None,
-                       now: float, cause: str) -> None:
-        raise NotImplementedError  # in agents.py
+        def _change_status(self, agent: Agent, status: AgentStatus, reason: str | None,
+                           now: float, cause: str) -> None:
+            ...  # in agents.py
 
-    def _drop_consult(self, it: Interaction, now: float) -> None:
-        raise NotImplementedError  # in calls.py
+        def _drop_consult(self, it: Interaction, now: float) -> None:
+            ...  # in calls.py
 
-    def _drop_offer(self, it: Interaction, res: Reservation) -> Agent:
-        raise NotImplementedError  # in routing.py
+        def _drop_offer(self, it: Interaction, res: Reservation) -> Agent:
+            ...  # in routing.py
 
-    def _end_offer(self, it: Interaction, res: Reservation, now: float, how: OfferEnd) -> None:
-        raise NotImplementedError  # in routing.py
+        def _end_offer(self, it: Interaction, res: Reservation, now: float, how: OfferEnd) -> None:
+            ...  # in routing.py
 
-    def _enqueue(self, it: Interaction, q: QueueConfig, now: float, priority: int,
-                 skills: Any, preferred: str | None) -> None:
-        raise NotImplementedError  # in contacts.py
+        def _enqueue(self, it: Interaction, q: QueueConfig, now: float, priority: int,
+                     skills: Any, preferred: str | None) -> None:
+            ...  # in contacts.py
 
-    def _join_pool(self, agent: Agent, pool: Pool) -> None:
-        raise NotImplementedError  # in routing.py
+        def _join_pool(self, agent: Agent, pool: Pool) -> None:
+            ...  # in routing.py
 
-    def _leave_line(self, it: Interaction, now: float, event: type[e.Abandoned] | type[e.Exited],
-                    reason: EndReason) -> None:
-        raise NotImplementedError  # in contacts.py
+        def _leave_line(self, it: Interaction, now: float,
+                        event: type[e.Abandoned] | type[e.Exited], reason: EndReason) -> None:
+            ...  # in contacts.py
 
-    def _leave_pool(self, agent: Agent, pool: Pool) -> None:
-        raise NotImplementedError  # in routing.py
+        def _leave_pool(self, agent: Agent, pool: Pool) -> None:
+            ...  # in routing.py
 
-    def _make_offer(self, it: Interaction, agent: Agent, now: float, *, ring_all: bool) -> None:
-        raise NotImplementedError  # in routing.py
+        def _make_offer(self, it: Interaction, agent: Agent, now: float, *, ring_all: bool) -> None:
+            ...  # in routing.py
 
-    def _move(self, it: Interaction, target: QueueConfig, now: float, reason: str) -> None:
-        raise NotImplementedError  # in contacts.py
+        def _move(self, it: Interaction, target: QueueConfig, now: float, reason: str) -> None:
+            ...  # in contacts.py
 
-    def _overflow_after(self, it: Interaction, now: float) -> None:
-        raise NotImplementedError  # in contacts.py
+        def _overflow_after(self, it: Interaction, now: float) -> None:
+            ...  # in contacts.py
 
-    def _part(self, it: Interaction, agent: Agent, now: float) -> None:
-        raise NotImplementedError  # in calls.py
+        def _part(self, it: Interaction, agent: Agent, now: float) -> None:
+            ...  # in calls.py
 
-    def _place(self, it: Interaction, now: float) -> None:
-        raise NotImplementedError  # in routing.py
+        def _place(self, it: Interaction, now: float) -> None:
+            ...  # in routing.py
 
-    def _refresh(self, agent: Agent) -> None:
-        raise NotImplementedError  # in routing.py
+        def _refresh(self, agent: Agent) -> None:
+            ...  # in routing.py
 
-    def _remove_pools(self, queue_id: str) -> None:
-        raise NotImplementedError  # in routing.py
+        def _remove_pools(self, queue_id: str) -> None:
+            ...  # in routing.py
 
-    def _refusal(self, q: QueueConfig, rule: JoinRule) -> bool:
-        raise NotImplementedError  # in contacts.py
+        def _refusal(self, q: QueueConfig, rule: JoinRule) -> bool:
+            ...  # in contacts.py
 
-    def _serve(self, agent: Agent, now: float) -> None:
-        raise NotImplementedError  # in routing.py
+        def _serve(self, agent: Agent, now: float) -> None:
+            ...  # in routing.py
 
-    def _sort_key_for(self, it: Interaction, q: QueueConfig | None, wait_start: float) -> None:
-        raise NotImplementedError  # in routing.py
+        def _sort_key_for(self, it: Interaction, q: QueueConfig | None, wait_start: float) -> None:
+            ...  # in routing.py
 
-    def _start_wrapup(self, it: Interaction, agent: Agent, now: float) -> float:
-        raise NotImplementedError  # in contacts.py
+        def _start_wrapup(self, it: Interaction, agent: Agent, now: float) -> float:
+            ...  # in contacts.py
 
-    def _sync(self, agent: Agent, now: float, cause: str) -> None:
-        raise NotImplementedError  # in routing.py
+        def _sync(self, agent: Agent, now: float, cause: str) -> None:
+            ...  # in routing.py
 
-    def _try_offer(self, it: Interaction, now: float, skip: str | None = None) -> None:
-        raise NotImplementedError  # in routing.py
+        def _try_offer(self, it: Interaction, now: float, skip: str | None = None) -> None:
+            ...  # in routing.py
 
-    def _unplace(self, it: Interaction) -> None:
-        raise NotImplementedError  # in routing.py
+        def _unplace(self, it: Interaction) -> None:
+            ...  # in routing.py
 
-    def _withdraw(self, it: Interaction, res: Reservation, now: float) -> Agent:
-        raise NotImplementedError  # in routing.py
+        def _withdraw(self, it: Interaction, res: Reservation, now: float) -> Agent:
+            ...  # in routing.py
 
-    def _wrapup_if_none(self, agent: Agent, iid: str, now: float) -> None:
-        raise NotImplementedError  # in contacts.py
+        def _wrapup_if_none(self, agent: Agent, iid: str, now: float) -> None:
+            ...  # in contacts.py
 
     def __init__(self, config: RoutingConfig, *, now: float = 0.0,
                  rng: random.Random | None = None) -> None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchboard.domain import commands as c
 from switchboard.domain import events as e
@@ -187,20 +187,21 @@ class ControllerBase:
 
 
     # ------------------------------------------------------------------ parts' hooks
-    def _perform(self, call: Call, effects: Iterable[fx.Effect]) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # defined by the parts (ivrdriver, calls, waiting)
+        def _perform(self, call: Call, effects: Iterable[fx.Effect]) -> None:
+            ...
 
-    def _hangup_caller(self, call: Call) -> None:
-        raise NotImplementedError
+        def _hangup_caller(self, call: Call) -> None:
+            ...
 
-    def _finish(self, call: Call) -> None:
-        raise NotImplementedError
+        def _finish(self, call: Call) -> None:
+            ...
 
-    def _start_treatment(self, call: Call, *, announce_now: bool) -> None:
-        raise NotImplementedError
+        def _start_treatment(self, call: Call, *, announce_now: bool) -> None:
+            ...
 
-    def _stop_treatment(self, call: Call) -> None:
-        raise NotImplementedError
+        def _stop_treatment(self, call: Call) -> None:
+            ...
 
 
 def e164(number: str) -> str | None:
