@@ -4,16 +4,14 @@ it among its agents), now and after a restart."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
 
-from switchboard.commands.admin import create_user
 from switchboard.store import schema as s
 from switchboard.store.db import open_db
-from tests.server.conftest import PASSWORD, Api, Server, login
+from tests.server.conftest import Api, Server, login, new_user
 from tests.store.conftest import database_url
 
 
@@ -27,10 +25,8 @@ def counted(admin: Api, queue: str) -> int:
 def test_a_deleted_agent_leaves_routing_now_and_after_a_restart(
         kind: str, tmp_path: Path) -> None:
     srv = Server(database_url(kind, tmp_path), tmp_path / "server.log")
-    name = f"admin-{uuid.uuid4().hex[:8]}"
-    create_user(srv.db_url, username=name, password=PASSWORD, role="admin", tenant="del")
-    create_user(srv.db_url, username=f"sup-{name}", password=PASSWORD, role="supervisor",
-                tenant="del")
+    name, tenant = new_user(srv, "admin")
+    supervisor, _ = new_user(srv, "supervisor", tenant=tenant)
     srv.start()
     try:
         admin = login(srv, name)
@@ -43,7 +39,7 @@ def test_a_deleted_agent_leaves_routing_now_and_after_a_restart(
         busy = admin.delete(f"/agents/{gone}")
         assert busy.status_code == 409 and busy.json()["error"]["field"] == "agent"
         assert counted(admin, q) == 2  # refused: nothing changed
-        sup = login(srv, f"sup-{name}")
+        sup = login(srv, supervisor)
         assert sup.post(f"/interactions/{it['id']}/end", json={}).status_code == 200
         admin.post(f"/agents/{gone}/status", json={"status": "offline"})
         assert admin.delete(f"/agents/{gone}").status_code == 204
@@ -68,8 +64,7 @@ def test_an_agent_deleted_only_from_its_table_leaves_routing_at_the_next_start(
     """What deleting did before ``RemoveAgent``: the row went, the engine kept the
     agent (and a replay brought it back). The next start removes it, once."""
     srv = Server(database_url("sqlite", tmp_path), tmp_path / "server.log")
-    name = f"admin-{uuid.uuid4().hex[:8]}"
-    create_user(srv.db_url, username=name, password=PASSWORD, role="admin", tenant="ghost")
+    name, _ = new_user(srv, "admin")
     srv.start()
     try:
         admin = login(srv, name)
