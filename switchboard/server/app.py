@@ -26,7 +26,7 @@ from sqlalchemy import Engine as Database
 from starlette.exceptions import HTTPException
 
 from switchboard.domain.errors import SwitchboardError
-from switchboard.server import auth
+from switchboard.server import auth, reports
 from switchboard.server.feed import install_feed
 from switchboard.server.inputs import Body
 from switchboard.server.runtime import Runtime
@@ -186,7 +186,10 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time,
     from switchboard.server.routes import build_router
 
     install_feed(app, runtime, db, clock)
-    router = build_router(runtime, clock, principal)
+    # Today's live figures, one copy for the queue stats and the wallboard.
+    today_figures = reports.TodayFigures()
+    runtime.listeners.append(today_figures.feed)
+    router = build_router(runtime, clock, principal, today_figures)
     app.include_router(router)
     app.state.api_router = router
     from switchboard.server.routes_admin import build_admin_router
@@ -196,7 +199,7 @@ def create_app(db: Database, *, clock: Callable[[], float] = time.time,
                build_more_router(runtime, clock, principal)]
     from switchboard.server.routes_wallboard import build_wallboard_router
 
-    routers.append(build_wallboard_router(runtime, clock, principal))
+    routers.append(build_wallboard_router(runtime, clock, principal, today_figures))
     from switchboard.media.control import ControlSlot
     from switchboard.media.recording import RecordingService
     from switchboard.server.routes_media import build_media_router

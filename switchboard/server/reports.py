@@ -192,6 +192,12 @@ class TodayFigures:
     def rows(self, conn: Connection, tenant_id: str, tz: tzinfo, now: float,
              sl_threshold_s: float) -> list[dict[str, Any]]:
         """Today's ``queue`` report rows of the tenant (local day of ``now`` in ``tz``)."""
+        return list(self.live(conn, tenant_id, tz, now, sl_threshold_s)[2].rows("queue"))
+
+    def live(self, conn: Connection, tenant_id: str, tz: tzinfo, now: float,
+             sl_threshold_s: float) -> tuple[float, float, LiveMetrics]:
+        """(day start, day end, metrics) of the local day of ``now`` in ``tz``:
+        the metrics give any row kind (``queue``, ``interval``...)."""
         start = day_start(now, tz)
         key = (tenant_id, str(tz), sl_threshold_s)
         entry = self._live.get(key)
@@ -204,7 +210,7 @@ class TodayFigures:
             while len(self._live) > self.MAX_ENTRIES:
                 self._live.popitem(last=False)
         self._live.move_to_end(key)
-        return list(entry[2].rows("queue"))
+        return entry
 
 
 def today(rows: list[dict[str, Any]], queue_id: str, start: float,

@@ -163,7 +163,8 @@ def agent_out(runtime: Runtime, tenant_id: str, agent_id: str) -> dict[str, Any]
 
 
 def build_router(runtime: Runtime, clock: Callable[[], float],
-                 principal: Callable[..., Awaitable[Principal]]) -> APIRouter:
+                 principal: Callable[..., Awaitable[Principal]],
+                 today_figures: reports.TodayFigures) -> APIRouter:
     """The routes under ``/api/v1`` that need a token (see ``auth.ROUTE_ROLES``).
 
     Handlers are ``async`` on purpose: they run on the event loop's thread, the
@@ -174,8 +175,6 @@ def build_router(runtime: Runtime, clock: Callable[[], float],
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(principal)])
     db = runtime.db
     who = Depends(principal)
-    today_figures = reports.TodayFigures()
-    runtime.listeners.append(today_figures.feed)
 
     def read(fn: Callable[[Connection], Any]) -> Any:
         with db.connect() as conn:

@@ -68,12 +68,13 @@ class MoveIn(Body):
 
 
 def build_wallboard_router(runtime: Runtime, clock: Callable[[], float],
-                           principal: Callable[..., Awaitable[Principal]]) -> APIRouter:
+                           principal: Callable[..., Awaitable[Principal]],
+                           today_figures: reports.TodayFigures) -> APIRouter:
     """The routes of this module (see ``auth.ROUTE_ROLES``)."""
     router = APIRouter(prefix="/api/v1", dependencies=[Depends(principal)])
     db = runtime.db
     who = Depends(principal)
-    board = Wallboard()
+    board = Wallboard(today_figures)
     runtime.listeners.append(board.feed)
 
     def read(fn: Callable[[Connection], Any]) -> Any:

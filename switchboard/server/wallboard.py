@@ -6,7 +6,7 @@ place its figures come from:
 - the routing engine, for what is true now: contacts waiting and the oldest
   one's wait, agents' status and state, who handles which contact, which
   agents a queue routes to;
-- :class:`TodayMetrics`, for today's figures: a
+- :class:`~switchboard.server.reports.TodayFigures`, for today's figures: a
   :class:`~switchboard.metrics.streaming.LiveMetrics` per (tenant, zone,
   service-level threshold), loaded once from the day's log and fed with every
   committed event, whose rows equal ``compute_report`` (the ``switchboard
@@ -21,7 +21,6 @@ part of the snapshot so that the page and the API agree.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,10 +30,8 @@ from switchboard.acd import Engine
 from switchboard.domain.errors import SwitchboardError, ValidationError
 from switchboard.domain.events import Event
 from switchboard.domain.model import QueueConfig
-from switchboard.metrics import ReportParams
-from switchboard.metrics.streaming import LiveMetrics
 from switchboard.server import reports
-from switchboard.store import log, repo
+from switchboard.store import repo
 from switchboard.store import wallboard as store
 
 #: The figures a threshold may watch, and which way is bad.
@@ -158,57 +155,17 @@ class StateClock:
         return got
 
 
-class TodayMetrics:
-    """Today's live metrics per (tenant, zone, SL threshold), as
-    :class:`switchboard.server.reports.TodayFigures` keeps them, handing out
-    the :class:`LiveMetrics` itself (queue rows and interval rows)."""
-
-    MAX_ENTRIES = 64
-
-    def __init__(self) -> None:
-        self._live: OrderedDict[tuple[str, str, float],
-                                tuple[float, float, LiveMetrics]] = OrderedDict()
-
-    def feed(self, tenant_id: str, events: list[Event]) -> None:
-        for key, (start, end, live) in list(self._live.items()):
-            if key[0] != tenant_id:
-                continue
-            try:
-                for ev in events:
-                    if start <= ev.at < end:
-                        live.apply(ev)
-            except Exception:
-                del self._live[key]  # rebuilt from the log on the next request
-                raise
-
-    def live(self, conn: Connection, tenant_id: str, tz: Any, now: float,
-             sl_threshold_s: float) -> tuple[float, float, LiveMetrics]:
-        """(day start, day end, metrics) of the local day of ``now`` in ``tz``."""
-        start = reports.day_start(now, tz)
-        key = (tenant_id, str(tz), sl_threshold_s)
-        entry = self._live.get(key)
-        if entry is None or entry[0] != start:
-            end = reports.day_end(start, tz)
-            live = LiveMetrics(ReportParams(tz=tz, sl_threshold_s=sl_threshold_s))
-            for payload in log.events_between(conn, tenant_id, start, end):
-                live.apply(Event.from_dict(payload))
-            entry = self._live[key] = (start, end, live)
-            while len(self._live) > self.MAX_ENTRIES:
-                self._live.popitem(last=False)
-        self._live.move_to_end(key)
-        return entry
-
-
 class Wallboard:
     """Builds snapshots; :meth:`feed` is the runtime listener that keeps it current."""
 
-    def __init__(self) -> None:
+    def __init__(self, today: reports.TodayFigures) -> None:
         self.clock = StateClock()
-        self.today = TodayMetrics()
+        #: today's figures, shared with ``GET /queues/{id}/stats`` (fed by the
+        #: runtime through its own listener, once for both)
+        self.today = today
 
     def feed(self, tenant_id: str, events: list[Event]) -> None:
         self.clock.feed(tenant_id, events)
-        self.today.feed(tenant_id, events)
 
     def snapshot(self, conn: Connection, engine: Engine, tenant_id: str, *, now: float,
                  tz: Any, parts: set[str], queue_ids: set[str] | None = None,
