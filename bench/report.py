@@ -21,7 +21,8 @@ Usage: ``python bench/report.py [--rows N] [--csv] [--repeat N]
 [--pandas-engine c|pyarrow]`` (``--csv``
 also times the CSV format of METRICS.md, reading text time stamps, through
 Arrow's reader as ``switchboard report --cdr`` does; ``--repeat`` times each
-side N times, alternating, and reports the best and the median).
+side N times, alternating, and reports the best and the median: 3 by default,
+since one run of either side can be slowed by the machine's other work).
 
 The machine may be shared: the JSON carries the load average before and
 after each format and the CPU seconds (user + system, all threads) each side
@@ -176,7 +177,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--csv", action="store_true", help="also time the CSV format")
-    ap.add_argument("--repeat", type=int, default=1, help="time each side N times")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="time each side N times (alternating; best and median reported)")
     ap.add_argument("--pandas-engine", choices=["c", "pyarrow"], default="c",
                     help="pandas' CSV parser for the baseline (default: c)")
     args = ap.parse_args()
