@@ -24,15 +24,8 @@ from switchboard.server.runtime import Runtime, rebuild
 from switchboard.store import log, repo
 from switchboard.store import schema as s
 from switchboard.store.db import migrate, open_db
+from tests.server.test_runtime import Clock
 from tests.store.conftest import database_url
-
-
-class Clock:
-    def __init__(self, t: float = 1000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
